@@ -1,0 +1,255 @@
+"""``dq-engine`` command line: jobs, table history / time travel / restore, and single-stage runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dq_engine.config.loader import ConfigError, load_config, load_pipeline, parse_override
+from dq_engine.config.models import AppConfig, LakehouseSettings, PipelineSettings, StageSpec
+
+app = typer.Typer(
+    name="dq-engine",
+    help="Distributed data-quality engine on Spark: ingest -> curate -> audit -> publish, on Delta tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfDir = Annotated[Path, typer.Option("--conf-dir", help="Folder with base.yaml, env/, pipelines/, constraints/.")]
+Env = Annotated[str | None, typer.Option("--env", help="Environment overlay: conf/env/<ENV>.yaml.")]
+Sets = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set lakehouse.root=/tmp/lh.")
+]
+
+EXIT_AUDIT_FAILED = 2
+
+
+def _config(conf_dir: Path, env: str | None, sets: list[str] | None) -> AppConfig:
+    try:
+        return load_config(conf_dir, env=env, overrides=sets or [])
+    except ConfigError as exc:
+        typer.echo(f"config error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_json: bool) -> None:
+    from dq_engine.runner import format_summary, run_job
+
+    config = _config(conf_dir, env, sets)
+    from dq_engine.runner import session_for
+    from dq_engine.spark.session import stop_session
+
+    spark = session_for(config)
+    try:
+        report = run_job(job, config, spark)  # type: ignore[arg-type]
+    finally:
+        stop_session(spark)
+    if as_json:
+        typer.echo(json.dumps(_report_json(report), indent=2, default=str))
+    else:
+        typer.echo(format_summary(report))
+    if report.status == "audit_failed":
+        raise typer.Exit(EXIT_AUDIT_FAILED)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _report_json(report: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return asdict(report)  # type: ignore[call-overload, no-any-return]
+
+
+@app.command()
+def ingest(
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest new landing files into bronze.documents / bronze.quarantine (exactly once)."""
+    _job("ingest", conf_dir, env, set_, as_json)
+
+
+@app.command()
+def curate(
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the curate pipeline on new bronze rows -> silver.documents + silver.rejections."""
+    _job("curate", conf_dir, env, set_, as_json)
+
+
+@app.command()
+def audit(
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the Deequ suite on unpublished silver rows; publish to gold.documents when it passes."""
+    _job("audit", conf_dir, env, set_, as_json)
+
+
+@app.command()
+def run(
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """ingest + curate + audit/publish in one MLflow run. Exit 2 when the audit blocks publishing."""
+    _job("run", conf_dir, env, set_, as_json)
+
+
+def _tables(conf_dir: Path, env: str | None, sets: list[str] | None):  # type: ignore[no-untyped-def]
+    from dq_engine.runner import session_for
+    from dq_engine.versioning.tables import Tables
+
+    config = _config(conf_dir, env, sets)
+    return Tables(session_for(config), config.lakehouse)
+
+
+def _check_table(tables, table: str) -> None:  # type: ignore[no-untyped-def]
+    from dq_engine.versioning.tables import TableError
+
+    try:
+        exists = tables.exists(table)
+    except TableError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    if not exists:
+        typer.echo(f"table {table} does not exist at {tables.describe(table)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def history(
+    table: Annotated[str, typer.Argument(help="Logical table name, e.g. silver_documents.")],
+    limit: Annotated[int, typer.Option(help="Most recent versions to show.")] = 20,
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+) -> None:
+    """Delta versions of a table with the run id and job that wrote each."""
+    tables = _tables(conf_dir, env, set_)
+    _check_table(tables, table)
+    rows = tables.history(table, limit).drop("userMetadata").collect()
+    typer.echo(f"{'version':>7}  {'timestamp':<26} {'operation':<18} {'job':<10} {'rows':>7}  run_id")
+    for r in rows:
+        typer.echo(f"{r['version']:>7}  {str(r['timestamp']):<26} {r['operation']:<18} {str(r['job'] or ''):<10} "
+                   f"{str(r['rows_written'] or ''):>7}  {r['run_id'] or ''}")
+
+
+@app.command()
+def show(
+    table: Annotated[str, typer.Argument(help="Logical table name.")],
+    version: Annotated[int | None, typer.Option(help="Time travel: read this Delta version.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+    where: Annotated[str | None, typer.Option(help="Spark SQL filter, e.g. \"reason = 'too_short'\".")] = None,
+    count: Annotated[bool, typer.Option("--count", help="Print only the row count.")] = False,
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+) -> None:
+    """Print rows of a table, at its latest version or at --version N."""
+    tables = _tables(conf_dir, env, set_)
+    _check_table(tables, table)
+    df = tables.read(table, version)
+    if where:
+        df = df.where(where)
+    if count:
+        typer.echo(str(df.count()))
+        return
+    df.show(limit, truncate=60, vertical=False)
+
+
+@app.command()
+def restore(
+    table: Annotated[str, typer.Argument(help="Logical table name.")],
+    version: Annotated[int, typer.Option(help="Version to restore to (a new commit; history is kept).")],
+    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+) -> None:
+    """Restore a table to an earlier Delta version."""
+    from dq_engine.versioning.tables import TableError
+
+    tables = _tables(conf_dir, env, set_)
+    _check_table(tables, table)
+    try:
+        metrics = tables.restore(table, version).collect()
+    except TableError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {table} to version {version}; now at version {tables.current_version(table)}")
+    if metrics:
+        typer.echo(json.dumps(metrics[0].asDict(), default=str))
+
+
+@app.command("apply-stage")
+def apply_stage(
+    name: Annotated[str, typer.Argument(help="A registered stage name, or a pipeline under conf/pipelines.")],
+    input_path: Annotated[Path, typer.Option("--input", help="Parquet or JSON-lines documents with id, text.")],
+    output_path: Annotated[Path, typer.Option("--output", help="Parquet folder for annotated documents.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Stage param, e.g. --set min_chars=50.")] = None,
+    id_column: Annotated[str, typer.Option(help="Input column holding the document id.")] = "id",
+    text_column: Annotated[str, typer.Option(help="Input column holding the text.")] = "text",
+    conf_dir: ConfDir = Path("conf"), env: Env = None,
+) -> None:
+    """Run one stage (or a named pipeline) on a file of documents and write scores/flags as Parquet.
+
+    The stage sees only the input file: cross-batch lookups (e.g. exact_dedup against silver) run
+    against an empty lakehouse, so results depend on the file alone.
+    """
+    from dq_engine.core.apply import apply_to_file
+    from dq_engine.core.registry import registered_stages
+
+    config = _config(conf_dir, env, None)
+    params: dict[str, object] = {}
+    for item in set_ or []:
+        parts, value = parse_override(item)
+        node = params
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[parts[-1]] = value
+    stages = registered_stages()
+    if name in stages:
+        pipeline = PipelineSettings(name=name, stages=[StageSpec(stage=name, params=params)])
+    elif (Path(config.conf_dir) / "pipelines" / f"{name}.yaml").exists() or name.endswith((".yaml", ".yml")):
+        if params:
+            typer.echo("--set is for a single stage; edit the pipeline YAML instead", err=True)
+            raise typer.Exit(1)
+        pipeline = load_pipeline(config, name)
+    else:
+        typer.echo(f"unknown stage or pipeline {name!r}; stages: {', '.join(stages)}", err=True)
+        raise typer.Exit(1)
+    with tempfile.TemporaryDirectory(prefix="dq-apply-") as scratch:
+        config = config.model_copy(update={"lakehouse": LakehouseSettings(root=scratch)})
+        from dq_engine.core.stage import StageError
+        from dq_engine.runner import session_for
+
+        try:
+            summary = apply_to_file(session_for(config), config, pipeline, input_path, output_path,
+                                    id_column=id_column, text_column=text_column)
+        except (StageError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+
+
+@app.command()
+def stages() -> None:
+    """List registered stages with the columns they require and add."""
+    from dq_engine.core.registry import registered_stages
+    from dq_engine.core.stage import Filter
+
+    for stage_name, cls in registered_stages().items():
+        kind = "filter" if issubclass(cls, Filter) else "stage"
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        typer.echo(f"{stage_name:<16} {kind:<6} requires={list(cls.requires)} adds={list(cls.adds)}  {doc}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app(prog_name="dq-engine")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

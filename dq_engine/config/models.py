@@ -1,0 +1,121 @@
+"""Typed configuration. Every model forbids unknown keys, so a typo fails loudly at load time."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SourceFormat = Literal["jsonl", "json", "parquet", "text", "csv"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SparkSettings(StrictModel):
+    """How to get a SparkSession (see :mod:`dq_engine.spark.session`)."""
+
+    app_name: str = "dq-engine"
+    master: str | None = "local[*]"
+    adopt_active: bool = True
+    jars_dir: str | None = None
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        return value
+
+
+class TableLocation(StrictModel):
+    """A Delta table, by storage path (``path``) or by metastore/Unity Catalog name (``name``)."""
+
+    path: str | None = None
+    name: str | None = None
+
+
+class LakehouseSettings(StrictModel):
+    """Where the tables live. Relative paths resolve against the working directory."""
+
+    root: str = "lakehouse"
+    checkpoints: str | None = None
+    tables: dict[str, TableLocation] = Field(default_factory=dict)
+
+
+class SourceSettings(StrictModel):
+    """One landing folder read by one checkpointed stream."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    path: str
+    format: SourceFormat
+    text_field: str = "text"
+    id_field: str | None = None
+    text_mode: Literal["line", "file"] = "line"
+    glob: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+    max_files_per_trigger: int | None = Field(default=None, ge=1)
+
+
+class IngestSettings(StrictModel):
+    """Ingest limits and the sources to read."""
+
+    max_text_chars: int = Field(default=1_000_000, ge=1)
+    quarantine_payload_chars: int = Field(default=4096, ge=0)
+    sources: list[SourceSettings] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {dupes}")
+        return sources
+
+
+class StageSpec(StrictModel):
+    """One stage of a pipeline: a registry name and its parameters (validated by the stage)."""
+
+    stage: str
+    name: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PipelineSettings(StrictModel):
+    """An ordered list of stages, from ``conf/pipelines/<name>.yaml``."""
+
+    name: str
+    description: str = ""
+    stages: list[StageSpec]
+
+
+class MlflowSettings(StrictModel):
+    """Where runs are recorded. ``tracking_uri`` may also come from ``MLFLOW_TRACKING_URI``."""
+
+    enabled: bool = True
+    tracking_uri: str | None = "sqlite:///mlruns.db"
+    artifact_location: str | None = "mlartifacts"
+    experiment: str = "dq-engine"
+
+
+class AuditSettings(StrictModel):
+    """Which Deequ suite gates publishing."""
+
+    suite: str = "silver_documents"
+    enabled: bool = True
+
+
+class AppConfig(StrictModel):
+    """The resolved configuration of one job."""
+
+    env: str = "local"
+    conf_dir: str = "conf"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    lakehouse: LakehouseSettings = Field(default_factory=LakehouseSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    pipeline: str = "default"
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)

@@ -1,0 +1,98 @@
+"""The stage contract.
+
+A :class:`Stage` is a registry name, a pydantic ``Params`` model, the columns it ``requires`` and
+``adds``, and ``apply(df, ctx) -> DataFrame``. A :class:`Filter` is a stage that never drops rows: it
+adds a score column and a reason column (null = keep); the pipeline's decide step turns reasons into
+``silver.rejections`` rows. That split keeps scores inspectable and thresholds in config.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pyspark.sql import Column, DataFrame
+
+from dq_engine.core import columns as C
+from dq_engine.core.context import RunContext
+
+
+class NoParams(BaseModel):
+    """A stage without parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StageError(ValueError):
+    """A stage was configured or wired wrongly (bad params, missing input columns)."""
+
+
+class Stage(ABC):
+    """One step of a curate pipeline.
+
+    Subclasses set ``name`` (the registry/YAML name), ``Params``, ``requires`` and ``adds``.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = NoParams
+    requires: ClassVar[tuple[str, ...]] = (C.DOC_ID, C.TEXT)
+    adds: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: BaseModel | Mapping[str, Any] | None = None, label: str | None = None):
+        if isinstance(params, BaseModel):
+            self.params = params
+        else:
+            try:
+                self.params = self.Params.model_validate(dict(params or {}))
+            except ValidationError as exc:
+                details = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or '<params>'}: {e['msg']}" for e in exc.errors()
+                )
+                raise StageError(f"stage {self.name!r}: invalid params: {details}") from None
+        self.label = label or self.name
+
+    def added_columns(self) -> tuple[str, ...]:
+        """Columns this configured stage adds (may depend on params)."""
+        return self.adds
+
+    @abstractmethod
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        """Return ``df`` with this stage's columns added or transformed. Never drops rows."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(label={self.label!r}, params={self.params!r})"
+
+
+class Filter(Stage):
+    """A stage that scores documents and flags the ones to drop; the decide step drops them.
+
+    Subclasses implement :meth:`score` (adds ``<label>_score`` and any helper columns) and
+    :meth:`reason` (a string Column, null when the document is kept).
+    """
+
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def score_column(self) -> str:
+        return C.score_column(self.label)
+
+    @property
+    def reason_column(self) -> str:
+        return C.reason_column(self.label)
+
+    def added_columns(self) -> tuple[str, ...]:
+        return (*self.adds, self.score_column, self.reason_column)
+
+    @abstractmethod
+    def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        """Add the score column (and helper columns) to ``df``."""
+
+    @abstractmethod
+    def reason(self, scored: DataFrame) -> Column:
+        """The rejection reason for each row of ``scored``; null keeps the row."""
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        scored = self.score(df, ctx)
+        return scored.withColumn(self.reason_column, self.reason(scored))

@@ -1,0 +1,147 @@
+"""Raw records -> bronze documents or quarantine rows, with a stable ``doc_id``.
+
+``doc_id`` is the first 128 bits of SHA-256 over the source name and a record key:
+
+- the user's id (``id_field``) when the record has one: ``id:<value>``, stable across file moves;
+- else the file plus the record's position when the format has one (JSON array index, whole file);
+- else the file plus the SHA-256 of the raw record and its occurrence number among identical
+  records in that file. Text lines carry no position in Spark's file source, and a content key is
+  independent of how files are split into tasks, so reruns produce the same ids.
+
+Quarantine reasons, first match wins: ``invalid_utf8``, ``malformed_json`` / ``malformed_csv``,
+``missing_text``, ``oversize``, ``duplicate_id``.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from dq_engine.config.models import IngestSettings, SourceSettings
+from dq_engine.core import columns as C
+
+QUARANTINE_COLUMNS = (
+    "source",
+    "source_uri",
+    "reason",
+    "record_id",
+    C.DOC_ID,
+    "payload",
+    "payload_chars",
+    "payload_sha256",
+    C.INGEST_RUN_ID,
+    "quarantined_at",
+)
+REASON = "_reason"
+
+
+def _is_blank(col: Column) -> Column:
+    # trim() strips only spaces; a tab/newline-only text is just as empty.
+    return col.rlike("^\\s*$")
+
+
+def _blank_to_null(col: Column) -> Column:
+    return F.when(_is_blank(col), F.lit(None)).otherwise(col)
+
+
+def classify_records(
+    raw: DataFrame,
+    source: SourceSettings,
+    settings: IngestSettings,
+    run_id: str,
+    existing_ids: DataFrame | None = None,
+) -> DataFrame:
+    """Give every raw record a ``doc_id`` and a quarantine reason (null = goes to bronze).
+
+    Args:
+        raw: a batch in the shape of :mod:`dq_engine.ingest.readers`.
+        source: the source's settings (text and id fields).
+        settings: ingest limits.
+        run_id: this ingest run's id.
+        existing_ids: ``doc_id`` column of bronze, to quarantine ids already ingested.
+
+    Returns:
+        One row per raw record with the bronze columns plus ``_reason`` and the quarantine payload
+        columns (``payload`` truncated to ``quarantine_payload_chars``).
+    """
+    parsed = F.col("parsed")
+    text = parsed.getItem(source.text_field)
+    user_id = _blank_to_null(parsed.getItem(source.id_field)) if source.id_field else F.lit(None).cast("string")
+    payload_sha = F.sha2(F.col("payload").cast("binary"), 256)
+    dropped_keys = [source.text_field] + ([source.id_field] if source.id_field else [])
+    meta = F.map_filter(parsed, lambda k, _v: ~k.isin(*dropped_keys))
+
+    df = raw.select(
+        "source_uri",
+        "record_pos",
+        "payload",
+        "payload_ok",
+        "parse_error",
+        text.alias(C.TEXT),
+        user_id.alias("record_id"),
+        payload_sha.alias("payload_sha256"),
+        F.coalesce(meta, F.create_map().cast("map<string,string>")).alias(C.META),
+    )
+    occurrence = F.row_number().over(Window.partitionBy("source_uri", "payload_sha256").orderBy("payload")) - 1
+    key = (
+        F.when(F.col("record_id").isNotNull(), F.concat(F.lit("id:"), F.col("record_id")))
+        .when(F.col("record_pos").isNotNull(), F.concat_ws("\u001f", F.col("source_uri"), F.col("record_pos")))
+        .otherwise(F.concat_ws("\u001f", F.col("source_uri"), F.col("payload_sha256"), occurrence.cast("string")))
+    )
+    df = df.withColumn(
+        C.DOC_ID, F.substring(F.sha2(F.concat_ws("\u001f", F.lit(source.name), key), 256), 1, 32)
+    )
+
+    first_of_id = F.row_number().over(Window.partitionBy(C.DOC_ID).orderBy("source_uri", "payload_sha256")) == 1
+    df = df.withColumn("_first_of_id", first_of_id)
+    seen = F.lit(False)
+    if existing_ids is not None:
+        df = df.join(
+            existing_ids.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left"
+        )
+        seen = F.coalesce(F.col("_seen"), F.lit(False))
+
+    reason = (
+        F.when(~F.col("payload_ok"), F.lit("invalid_utf8"))
+        .when(F.col("parse_error").isNotNull(), F.col("parse_error"))
+        .when(F.col(C.TEXT).isNull() | _is_blank(F.col(C.TEXT)), F.lit("missing_text"))
+        .when(F.length(C.TEXT) > settings.max_text_chars, F.lit("oversize"))
+        .when(~F.col("_first_of_id") | seen, F.lit("duplicate_id"))
+    )
+    # Re-encoding replaces invalid bytes with U+FFFD, so a quarantined payload is always valid text.
+    clean_payload = F.decode(F.encode(F.col("payload"), "UTF-8"), "UTF-8")
+    return df.select(
+        F.col(C.DOC_ID),
+        F.col(C.TEXT),
+        F.lit(source.name).alias(C.SOURCE),
+        F.col("source_uri").alias(C.SOURCE_URI),
+        F.lit(run_id).alias(C.INGEST_RUN_ID),
+        F.current_timestamp().alias(C.INGESTED_AT),
+        F.col(C.META),
+        reason.alias(REASON),
+        "record_id",
+        F.substring(clean_payload, 1, settings.quarantine_payload_chars).alias("payload"),
+        F.length(clean_payload).alias("payload_chars"),
+        "payload_sha256",
+    )
+
+
+def bronze_rows(classified: DataFrame) -> DataFrame:
+    """The rows of a classified batch that go to ``bronze.documents``."""
+    return classified.where(F.col(REASON).isNull()).select(*C.BRONZE_COLUMNS)
+
+
+def quarantine_rows(classified: DataFrame) -> DataFrame:
+    """The rows of a classified batch that go to ``bronze.quarantine`` (raw payload, reason)."""
+    return classified.where(F.col(REASON).isNotNull()).select(
+        C.SOURCE,
+        C.SOURCE_URI,
+        F.col(REASON).alias("reason"),
+        "record_id",
+        C.DOC_ID,
+        "payload",
+        "payload_chars",
+        "payload_sha256",
+        C.INGEST_RUN_ID,
+        F.col(C.INGESTED_AT).alias("quarantined_at"),
+    )

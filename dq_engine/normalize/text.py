@@ -1,0 +1,89 @@
+"""Unicode and whitespace normalization of ``text``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import StringType
+
+from dq_engine.core import columns as C
+from dq_engine.core.context import RunContext
+from dq_engine.core.registry import register
+from dq_engine.core.stage import Stage
+
+
+class NormalizeTextParams(BaseModel):
+    """Parameters of :class:`NormalizeText`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    form: Literal["NFC", "NFKC", "none"] = "NFC"
+    strip_control: bool = True
+    strip_zero_width: bool = True
+    collapse_spaces: bool = True
+    max_blank_lines: int = 1
+    strip: bool = True
+
+
+@pandas_udf(StringType())  # type: ignore[call-overload]
+def _nfc(text: pd.Series) -> pd.Series:
+    return text.str.normalize("NFC")
+
+
+@pandas_udf(StringType())  # type: ignore[call-overload]
+def _nfkc(text: pd.Series) -> pd.Series:
+    return text.str.normalize("NFKC")
+
+
+@register
+class NormalizeText(Stage):
+    """Normalize Unicode form and whitespace in place.
+
+    Reads ``text``; rewrites ``text`` and adds ``text_chars_removed`` (characters removed, >= 0 in the
+    common case; NFKC can also expand). Order: Unicode form, control and zero-width characters,
+    ``\\r\\n`` -> ``\\n``, runs of spaces/tabs -> one space, trailing spaces on a line, blank-line runs,
+    leading/trailing whitespace.
+
+    Unicode normalization has no Spark SQL function, so it is an Arrow ``pandas_udf`` and only runs on
+    rows that contain a non-ASCII character (ASCII is already in every normal form); everything else
+    is regexp_replace in the JVM.
+    """
+
+    name = "normalize_text"
+    Params = NormalizeTextParams
+    requires = (C.TEXT,)
+    adds = ("text_chars_removed",)
+
+    def normalized(self, text: Column) -> Column:
+        """The normalization as a Column expression over ``text``."""
+        p = self.params
+        assert isinstance(p, NormalizeTextParams)
+        out = text
+        if p.form != "none":
+            udf = _nfc if p.form == "NFC" else _nfkc
+            out = F.when(out.rlike("[^\\x00-\\x7F]"), udf(out)).otherwise(out)
+        out = F.regexp_replace(out, "\r\n?", "\n")
+        if p.strip_control:
+            out = F.regexp_replace(out, "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F\\x{80}-\\x{9F}]", "")
+        if p.strip_zero_width:
+            out = F.regexp_replace(out, "[\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}\\x{00AD}]", "")
+        if p.collapse_spaces:
+            out = F.regexp_replace(out, "[ \\t\\x{00A0}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}]+", " ")
+            out = F.regexp_replace(out, " *\n *", "\n")
+        if p.max_blank_lines >= 0:
+            out = F.regexp_replace(out, "\n{" + str(p.max_blank_lines + 2) + ",}", "\n" * (p.max_blank_lines + 1))
+        if p.strip:
+            out = F.regexp_replace(out, "^\\s+|\\s+$", "")
+        return out
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        before = F.length(F.col(C.TEXT))
+        out = df.withColumn("_text_before_len", before).withColumn(C.TEXT, self.normalized(F.col(C.TEXT)))
+        return out.withColumn(
+            "text_chars_removed", (F.col("_text_before_len") - F.length(C.TEXT)).cast("int")
+        ).drop("_text_before_len")

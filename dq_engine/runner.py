@@ -1,0 +1,220 @@
+"""Job orchestration shared by the CLI, ``jobs/run_pipeline.py`` and notebooks.
+
+``run_job("run", config)`` = ingest -> curate -> audit -> publish in one MLflow run, one row per step
+in ``ops.runs``. Each step is incremental, so rerunning on the same landing data is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+from pyspark.sql import SparkSession
+
+from dq_engine.config.loader import load_pipeline, suite_path
+from dq_engine.config.models import AppConfig
+from dq_engine.core.audit import AuditFailedError, AuditResult, run_audit
+from dq_engine.core.context import RunContext, new_run_id
+from dq_engine.core.curate import CurateResult, run_curate
+from dq_engine.core.pipeline import Pipeline
+from dq_engine.ingest.job import IngestResult, run_ingest
+from dq_engine.metrics.mlflow_sink import mlflow_run
+from dq_engine.spark.session import build_session
+from dq_engine.versioning.runs import record_run
+from dq_engine.versioning.tables import Tables
+
+log = logging.getLogger(__name__)
+
+Job = Literal["ingest", "curate", "audit", "run"]
+STEPS: dict[str, tuple[str, ...]] = {
+    "ingest": ("ingest",),
+    "curate": ("curate",),
+    "audit": ("audit",),
+    "run": ("ingest", "curate", "audit"),
+}
+TABLES_REPORTED = (
+    "bronze_documents",
+    "bronze_quarantine",
+    "silver_documents",
+    "silver_rejections",
+    "gold_documents",
+    "ops_dq_results",
+)
+
+
+@dataclass
+class JobReport:
+    """Everything a caller (CLI summary, notebook, test) needs to know about one job run."""
+
+    run_id: str
+    job: str
+    status: str = "running"
+    message: str | None = None
+    ingest: IngestResult | None = None
+    curate: CurateResult | None = None
+    audit: AuditResult | None = None
+    versions_before: dict[str, int | None] = field(default_factory=dict)
+    versions_after: dict[str, int | None] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    mlflow_tracking_uri: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+def session_for(config: AppConfig) -> SparkSession:
+    """Build or adopt the SparkSession the config describes."""
+    s = config.spark
+    return build_session(
+        app_name=s.app_name, master=s.master, conf=s.conf, jars_dir=s.jars_dir, adopt_active=s.adopt_active
+    )
+
+
+def _versions(tables: Tables) -> dict[str, int | None]:
+    return {name: tables.current_version(name) for name in TABLES_REPORTED}
+
+
+def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> JobReport:
+    """Run ``ingest``, ``curate``, ``audit`` (audit + publish) or ``run`` (all three).
+
+    Never raises for an audit failure: the report's ``status`` is ``audit_failed`` and ``message`` says
+    which Error-level constraints failed. Other errors propagate after the MLflow run is marked FAILED
+    and ``ops.runs`` has a ``failed`` row.
+    """
+    if job not in STEPS:
+        raise ValueError(f"unknown job {job!r}; one of {sorted(STEPS)}")
+    spark = spark or session_for(config)
+    tables = Tables(spark, config.lakehouse)
+    ctx = RunContext(spark=spark, config=config, tables=tables, run_id=new_run_id())
+    pipeline = Pipeline.from_settings(load_pipeline(config)) if job in ("curate", "run") else None
+    report = JobReport(run_id=ctx.run_id, job=job)
+    report.locations = {name: tables.describe(name) for name in TABLES_REPORTED}
+    report.versions_before = _versions(tables)
+    tags = {"dq_engine.job": job, "dq_engine.run_id": ctx.run_id, "dq_engine.env": config.env}
+    with mlflow_run(config.mlflow, run_name=f"{job}-{ctx.run_id}", tags=tags) as sink:
+        report.mlflow_run_id = sink.run_id
+        if sink.run is not None:
+            import mlflow
+
+            report.mlflow_tracking_uri = mlflow.get_tracking_uri()
+        sink.log_params({"job": job, "run_id": ctx.run_id, "pipeline": config.pipeline,
+                         "audit.suite": config.audit.suite, "env": config.env})
+        sink.log_params({f"input_version.{k}": v for k, v in report.versions_before.items()})
+        resolved = config.model_dump(mode="json")
+        sink.log_dict(resolved, "config/resolved.json")
+        if pipeline is not None:
+            sink.log_dict(load_pipeline(config).model_dump(mode="json"), "config/pipeline.json")
+        try:
+            for step in STEPS[job]:
+                _run_step(step, ctx, pipeline, report)
+            report.status = "succeeded"
+        except AuditFailedError as exc:
+            report.status = "audit_failed"
+            report.message = str(exc)
+        except Exception as exc:
+            report.status = "failed"
+            report.message = f"{type(exc).__name__}: {exc}"
+            record_run(tables, run_id=ctx.run_id, job=job, status="failed", started_at=ctx.started_at,
+                       message=report.message[:2000])
+            raise
+        finally:
+            report.versions_after = _versions(tables)
+            sink.log_params({f"output_version.{k}": v for k, v in report.versions_after.items()})
+            for part in (report.ingest, report.curate, report.audit):
+                if part is not None:
+                    sink.log_metrics(part.metrics())
+            if report.audit is not None and report.audit.checks:
+                sink.log_dict({"suite": report.audit.suite, "passed": report.audit.passed,
+                               "status": report.audit.status, "constraints": report.audit.checks},
+                              "audit/results.json")
+            sink.set_tags({"dq_engine.status": report.status})
+            sink.log_text(format_summary(report), "summary.txt")
+    if report.status == "audit_failed" and sink.run is not None:
+        import mlflow
+
+        mlflow.MlflowClient().set_terminated(sink.run.info.run_id, status="FAILED")
+    return report
+
+
+def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: JobReport) -> None:
+    tables = ctx.tables
+    started = datetime.now(timezone.utc)
+    if step == "ingest":
+        report.ingest = res_i = run_ingest(ctx)
+        record_run(tables, run_id=ctx.run_id, job="ingest", status="succeeded", started_at=started,
+                   output_versions={"bronze_documents": res_i.bronze_version,
+                                    "bronze_quarantine": res_i.quarantine_version},
+                   counts={"records_read": res_i.records_read, "ingested": res_i.ingested,
+                           "quarantined": res_i.quarantined})
+    elif step == "curate":
+        assert pipeline is not None
+        report.curate = res_c = run_curate(ctx, pipeline)
+        record_run(tables, run_id=ctx.run_id, job="curate", status="succeeded", started_at=started,
+                   input_versions={"bronze_documents": res_c.bronze_to},
+                   output_versions={"silver_documents": res_c.silver_version,
+                                    "silver_rejections": res_c.rejections_version},
+                   counts={"documents_in": res_c.documents_in, "kept": res_c.kept, "rejected": res_c.rejected},
+                   message=res_c.skipped)
+    elif step == "audit":
+        try:
+            report.audit = res_a = run_audit(ctx, publish=True)
+        except AuditFailedError as exc:
+            record_run(tables, run_id=ctx.run_id, job="publish", status="blocked", started_at=started,
+                       message=str(exc)[:2000])
+            raise
+        record_run(tables, run_id=ctx.run_id, job="publish", status="succeeded", started_at=started,
+                   input_versions={"silver_documents": res_a.silver_to},
+                   output_versions={"gold_documents": res_a.gold_version, "ops_dq_results": res_a.results_version},
+                   message=res_a.skipped)
+
+
+def format_summary(report: JobReport) -> str:
+    """A short human summary: documents in/out per stage, versions written, MLflow run, where to look."""
+    lines = [f"dq-engine {report.job} run {report.run_id}: {report.status.upper()}"]
+    if report.ingest is not None:
+        ing = report.ingest
+        lines.append(f"ingest: {ing.records_read} records read = {ing.ingested} ingested + "
+                     f"{ing.quarantined} quarantined")
+        for s in ing.sources:
+            extra = f" (skipped: {s.skipped})" if s.skipped else ""
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted(s.quarantine_reasons.items()))
+            lines.append(f"  {s.source:<12} read={s.records_read:<6} ingested={s.ingested:<6} "
+                         f"quarantined={s.quarantined}{' [' + reasons + ']' if reasons else ''}{extra}")
+    if report.curate is not None:
+        cur = report.curate
+        if cur.skipped:
+            lines.append(f"curate: skipped ({cur.skipped})")
+        else:
+            lines.append(f"curate ({cur.pipeline}): bronze versions ({cur.bronze_from}, {cur.bronze_to}]: "
+                         f"{cur.documents_in} in = {cur.kept} kept + {cur.rejected} rejected")
+            for stage, n_in, n_out in cur.stage_flow:
+                reasons = cur.rejected_by.get(stage, {})
+                detail = ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))
+                lines.append(f"  {stage:<16} {n_in:>6} -> {n_out:<6}{'  ' + detail if detail else ''}")
+    if report.audit is not None:
+        aud = report.audit
+        if aud.skipped:
+            lines.append(f"audit: skipped ({aud.skipped})")
+        else:
+            verdict = "passed" if aud.passed else "FAILED"
+            lines.append(f"audit ({aud.suite}): {len(aud.checks)} constraints, {verdict}; "
+                         f"published={aud.published}")
+    if report.message:
+        lines.append(report.message)
+    lines.append("tables (version before -> after):")
+    for name, loc in report.locations.items():
+        before, after = report.versions_before.get(name), report.versions_after.get(name)
+        mark = "" if before == after else "  *"
+        lines.append(f"  {name:<18} {str(before):>5} -> {str(after):<5} {loc}{mark}")
+    if report.mlflow_run_id:
+        lines.append(f"mlflow: run {report.mlflow_run_id} at {report.mlflow_tracking_uri}")
+    lines.append("next: `dq-engine history silver_documents`, `dq-engine show gold_documents --version N`, "
+                 "`mlflow ui --backend-store-uri sqlite:///mlruns.db`")
+    return "\n".join(lines)
+
+
+__all__ = ["JobReport", "format_summary", "run_job", "session_for", "suite_path"]

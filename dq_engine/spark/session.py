@@ -1,0 +1,100 @@
+"""The one place that builds or adopts a SparkSession.
+
+On Databricks, EMR and Glue the platform owns the session (jars come from cluster libraries or
+``--extra-jars``): :func:`build_session` adopts the active one and only sets SQL confs that are safe at
+runtime. Locally it builds a session with the jars from ``conf/jars/pom.xml``, the Delta extensions and
+Arrow enabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+import pyspark
+from pyspark.java_gateway import ensure_callback_server_started
+from pyspark.sql import SparkSession
+
+from dq_engine.spark.jars import find_jars
+
+log = logging.getLogger(__name__)
+
+# pydeequ refuses to import without it; it must match the Spark line the Deequ jar was built for.
+os.environ.setdefault("SPARK_VERSION", ".".join(pyspark.__version__.split(".")[:2]))
+# Python workers must run the driver's interpreter (the venv with pyarrow), not whatever python3 is first
+# on PATH. Only for local sessions: on a cluster the platform's image decides.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+_BUILT_HERE: set[int] = set()
+
+DEFAULT_CONF = {
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Every new Delta table records its change feed, so curate and publish read only what was appended.
+    "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+def build_session(
+    app_name: str = "dq-engine",
+    master: str | None = "local[*]",
+    conf: Mapping[str, str] | None = None,
+    jars_dir: str | None = None,
+    adopt_active: bool = True,
+) -> SparkSession:
+    """Return the platform's active session, or build a local one with Delta, Deequ and Spark NLP.
+
+    Args:
+        app_name: Spark application name.
+        master: ``local[N]`` for an embedded session; ``None`` lets spark-submit decide.
+        conf: extra Spark confs (``spark.sql.shuffle.partitions`` and the like).
+        jars_dir: folder holding the resolved JVM artifacts; see :mod:`dq_engine.spark.jars`.
+        adopt_active: reuse an active session (Databricks notebook, Glue job, spark-submit driver).
+    """
+    active = SparkSession.getActiveSession() if adopt_active else None
+    if active is not None:
+        for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+            if key.startswith(("spark.sql.", "spark.databricks.")):
+                active.conf.set(key, value)
+            elif key.startswith("spark.hadoop."):
+                # A running session reads Hadoop settings from its SQL conf without the prefix.
+                active.conf.set(key[len("spark.hadoop."):], value)
+        log.info("adopted the active Spark session %s", active.sparkContext.applicationId)
+        _ensure_daemon_callback_server(active)
+        return active
+
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    merged = {**DELTA_CONF, **DEFAULT_CONF, **(conf or {})}
+    if "spark.jars" not in merged:
+        merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
+    for key, value in merged.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    _BUILT_HERE.add(id(spark))
+    _ensure_daemon_callback_server(spark)
+    return spark
+
+
+def _ensure_daemon_callback_server(spark: SparkSession) -> None:
+    # foreachBatch (ingest) and pydeequ's Python assertions both need py4j's callback server. Started
+    # here the PySpark way (daemon threads, ephemeral port), pydeequ reuses it instead of starting a
+    # non-daemon one on a fixed port, and the process can exit without shutting it down (a shutdown
+    # blocks on a connection the JVM keeps open).
+    ensure_callback_server_started(spark.sparkContext._gateway)
+
+
+def stop_session(spark: SparkSession) -> None:
+    """Stop a session :func:`build_session` built; an adopted platform session is left running."""
+    if id(spark) in _BUILT_HERE:
+        _BUILT_HERE.discard(id(spark))
+        spark.stop()
