@@ -46,11 +46,15 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
     from dq_engine.runner import session_for
     from dq_engine.spark.session import stop_session
 
+    from pyspark.sql import SparkSession
+
+    owns_session = SparkSession.getActiveSession() is None
     spark = session_for(config)
     try:
         report = run_job(job, config, spark)  # type: ignore[arg-type]
     finally:
-        stop_session(spark)
+        if owns_session:
+            stop_session(spark)
     if as_json:
         typer.echo(json.dumps(_report_json(report), indent=2, default=str))
     else:

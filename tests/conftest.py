@@ -30,3 +30,24 @@ def spark() -> Iterator[SparkSession]:
     )
     yield session
     stop_session(session)
+
+
+def lakehouse_overrides(root: Path) -> list[str]:
+    """Config overrides that keep a test's tables, checkpoints and MLflow store under ``root``."""
+    return [
+        f"lakehouse.root={root / 'lakehouse'}",
+        f"mlflow.tracking_uri=sqlite:///{root / 'mlruns.db'}",
+        f"mlflow.artifact_location={root / 'mlartifacts'}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def sample_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The whole pipeline run once on the bundled sample, shared by the tests that inspect its tables."""
+    from dq_engine.config import load_config
+    from dq_engine.runner import run_job
+
+    root = tmp_path_factory.mktemp("sample_run")
+    config = load_config(REPO_ROOT / "conf", overrides=lakehouse_overrides(root))
+    report = run_job("run", config, spark)
+    return config, report

@@ -57,9 +57,11 @@ class ExactDedup(Filter):
         p = self.params
         assert isinstance(p, ExactDedupParams)
         tables = ctx.tables
-        if not p.against_curated or not tables.exists("silver_documents"):
+        version = tables.current_version("silver_documents") if p.against_curated else None
+        if version is None:
             return None
-        silver = tables.read("silver_documents")
+        # Pinned: the curate job writes silver between two uses of this plan.
+        silver = tables.read("silver_documents", version)
         if C.TEXT_HASH not in silver.columns:
             return None
         # A rerun of a batch whose silver append already committed must not see itself as "prior".

@@ -123,7 +123,10 @@ def ingest_source(ctx: RunContext, source: SourceSettings) -> SourceIngestResult
     settings = ctx.config.ingest
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        existing = tables.read("bronze_documents") if tables.exists("bronze_documents") else None
+        # Pinned to the version before this batch's own append: the persisted batch may be recomputed
+        # for the second write, and a moving read would then see the batch's own ids as existing.
+        bronze_version = tables.current_version("bronze_documents")
+        existing = None if bronze_version is None else tables.read("bronze_documents", bronze_version)
         classified = classify_records(batch, source, settings, ctx.run_id, existing).persist(
             StorageLevel.MEMORY_AND_DISK
         )

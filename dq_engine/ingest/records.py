@@ -68,8 +68,8 @@ def classify_records(
     text = parsed.getItem(source.text_field)
     user_id = _blank_to_null(parsed.getItem(source.id_field)) if source.id_field else F.lit(None).cast("string")
     payload_sha = F.sha2(F.col("payload").cast("binary"), 256)
-    dropped_keys = [source.text_field] + ([source.id_field] if source.id_field else [])
-    meta = F.map_filter(parsed, lambda k, _v: ~k.isin(*dropped_keys))
+    # The user's id stays in meta (lineage back to the source system); only the text moves out.
+    meta = F.map_filter(parsed, lambda k, _v: k != source.text_field)
 
     df = raw.select(
         "source_uri",

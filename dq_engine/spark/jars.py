@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 JARS_ENV = "DQ_ENGINE_JARS_DIR"
-REQUIRED_PREFIXES = ("delta-spark_", "delta-storage-", "deequ-", "spark-nlp_")
+REQUIRED_PREFIXES = ("delta-spark_", "delta-storage-", "deequ-", "spark-nlp_", "dq-engine-codecs-")
 
 
 def default_jars_dir() -> Path:

@@ -41,6 +41,10 @@ DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",
 }
 
+# Pure-JVM zstd for .zst landing files (conf/jars/codecs): pyspark's Hadoop has no native zstd.
+ZSTD_CODEC = "io.dqengine.hadoop.ZstdStreamCodec"
+CODECS_KEY = "io.compression.codecs"
+
 
 def build_session(
     app_name: str = "dq-engine",
@@ -63,9 +67,13 @@ def build_session(
         for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
             if key.startswith(("spark.sql.", "spark.databricks.")):
                 active.conf.set(key, value)
-            elif key.startswith("spark.hadoop."):
+            elif key.startswith("spark.hadoop.") and key != f"spark.hadoop.{CODECS_KEY}":
                 # A running session reads Hadoop settings from its SQL conf without the prefix.
                 active.conf.set(key[len("spark.hadoop."):], value)
+        if _jvm_has_class(active, ZSTD_CODEC):
+            active.conf.set(CODECS_KEY, ZSTD_CODEC)
+        else:
+            log.warning("%s is not on the cluster classpath: .zst landing files cannot be read", ZSTD_CODEC)
         log.info("adopted the active Spark session %s", active.sparkContext.applicationId)
         _ensure_daemon_callback_server(active)
         return active
@@ -73,7 +81,7 @@ def build_session(
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
-    merged = {**DELTA_CONF, **DEFAULT_CONF, **(conf or {})}
+    merged = {**DELTA_CONF, **DEFAULT_CONF, f"spark.hadoop.{CODECS_KEY}": ZSTD_CODEC, **(conf or {})}
     if "spark.jars" not in merged:
         merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
     for key, value in merged.items():
@@ -83,6 +91,16 @@ def build_session(
     _BUILT_HERE.add(id(spark))
     _ensure_daemon_callback_server(spark)
     return spark
+
+
+def _jvm_has_class(spark: SparkSession, name: str) -> bool:
+    try:
+        spark.sparkContext._jvm.java.lang.Class.forName(  # type: ignore[union-attr]
+            name, True, spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader()  # type: ignore[union-attr]
+        )
+        return True
+    except Exception:  # noqa: BLE001 - py4j wraps ClassNotFoundException
+        return False
 
 
 def _ensure_daemon_callback_server(spark: SparkSession) -> None:

@@ -1,0 +1,58 @@
+# dq-engine: `make run` and `make test` work on a fresh machine with Python 3.11, Java 17 and Maven.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.stamp-deps
+JARS_STAMP := jars/.stamp
+CODEC_SRC  := $(shell find conf/jars/codecs/src -name '*.java')
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+setup: venv jars ## virtualenv with the pinned stack + JVM jars from Maven Central
+
+venv: $(DEPS_STAMP)
+
+$(DEPS_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+jars: $(JARS_STAMP) ## Delta, Deequ, Spark NLP (+ closure) and the zstd codec into ./jars
+
+$(JARS_STAMP): conf/jars/pom.xml conf/jars/codecs/pom.xml $(CODEC_SRC)
+	rm -rf jars && mkdir -p jars
+	mvn -q -B -f conf/jars/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/jars
+	mvn -q -B -f conf/jars/codecs/pom.xml package -Dcodecs.jar.dir=$(CURDIR)/jars
+	rm -rf conf/jars/codecs/target
+	@touch $@
+
+jar-size: jars ## size of the JVM closure shipped with spark.jars
+	@du -ch jars/*.jar | tail -1
+
+run: setup ## full pipeline on the bundled sample: ingest -> curate -> audit -> publish (rerun = no-op)
+	$(BIN)/dq-engine run
+
+test: setup ## the full suite, as CI runs it (real local Spark, Delta, Deequ, Spark NLP, MLflow)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## everything but the tests marked slow
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: venv ## ruff + mypy
+	$(BIN)/ruff check dq_engine tests jobs
+	$(BIN)/mypy
+
+package: venv ## wheel + sdist into dist/
+	$(BIN)/pip wheel --no-deps -w dist .
+
+clean-lakehouse: ## forget all local tables, checkpoints and MLflow runs (the sample is ingested again)
+	rm -rf lakehouse mlruns.db mlartifacts spark-warehouse
+
+clean: clean-lakehouse ## also remove the venv and jars
+	rm -rf $(VENV) jars build dist *.egg-info

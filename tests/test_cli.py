@@ -1,0 +1,99 @@
+"""The dq-engine CLI, in process against the test session (the CLI adopts an active session)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from pyspark.sql import SparkSession
+from typer.testing import CliRunner
+
+from conftest import REPO_ROOT, lakehouse_overrides
+from dq_engine.cli import app
+
+runner = CliRunner()
+
+
+def _sets(root: Path) -> list[str]:
+    out: list[str] = []
+    for item in lakehouse_overrides(root):
+        out += ["--set", item]
+    return out
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for cmd in ("ingest", "curate", "audit", "run", "history", "show", "restore", "apply-stage"):
+        assert cmd in result.output
+
+
+def test_config_error_exits_1_and_names_the_key() -> None:
+    result = runner.invoke(app, ["run", "--conf-dir", str(REPO_ROOT / "conf"), "--set", "lakehouse.rooot=x"])
+    assert result.exit_code == 1
+    assert "lakehouse.rooot" in result.output
+
+
+def test_history_show_restore(spark: SparkSession, sample_run) -> None:  # type: ignore[no-untyped-def]
+    config, report = sample_run
+    root = Path(config.lakehouse.root).parent
+    conf = ["--conf-dir", str(REPO_ROOT / "conf"), *_sets(root)]
+    hist = runner.invoke(app, ["history", "bronze_documents", *conf])
+    assert hist.exit_code == 0, hist.output
+    assert report.run_id in hist.output and "ingest" in hist.output
+    count_v0 = runner.invoke(app, ["show", "bronze_documents", "--version", "0", "--count", *conf])
+    count_now = runner.invoke(app, ["show", "bronze_documents", "--count", *conf])
+    assert count_v0.exit_code == count_now.exit_code == 0
+    assert 0 < int(count_v0.output.strip()) < int(count_now.output.strip())
+    missing = runner.invoke(app, ["history", "no_such_table", *conf])
+    assert missing.exit_code == 1 and "unknown table" in missing.output
+
+
+def test_restore_rejects_a_version_that_does_not_exist(spark: SparkSession, sample_run) -> None:  # type: ignore[no-untyped-def]
+    config, _report = sample_run
+    root = Path(config.lakehouse.root).parent
+    result = runner.invoke(
+        app, ["restore", "gold_documents", "--version", "99", "--conf-dir", str(REPO_ROOT / "conf"), *_sets(root)]
+    )
+    assert result.exit_code == 1 and "versions 0..0" in result.output
+
+
+def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(
+        "\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(["tiny", "a long enough document here", "a long enough document here"])),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["apply-stage", "length_filter", "--input", str(docs), "--output", str(out), "--set", "min_chars=10",
+              "--conf-dir", str(REPO_ROOT / "conf")]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["kept"] == 2 and summary["rejected_by_reason"] == {"too_short": 1}
+    frame = pd.read_parquet(out).sort_values("doc_id")
+    assert list(frame["length_filter_reason"]) == ["too_short", None, None]
+    assert list(frame["length_filter_score"]) == [4.0, 27.0, 27.0]
+
+    pipeline_out = tmp_path / "pipeline_out"
+    result = runner.invoke(
+        app, ["apply-stage", "default", "--input", str(docs), "--output", str(pipeline_out),
+              "--conf-dir", str(REPO_ROOT / "conf")]
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(pipeline_out).sort_values("doc_id")
+    assert list(frame["decision_reason"]) == ["too_short", None, "exact_duplicate"]
+    assert list(frame["kept"]) == [False, True, False]
+
+
+def test_apply_stage_rejects_unknown_names_and_bad_params(tmp_path: Path) -> None:
+    docs = tmp_path / "d.jsonl"
+    docs.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
+    unknown = runner.invoke(app, ["apply-stage", "nope", "--input", str(docs), "--output", str(tmp_path / "o"),
+                                  "--conf-dir", str(REPO_ROOT / "conf")])
+    assert unknown.exit_code == 1 and "unknown stage or pipeline" in unknown.output
+    bad = runner.invoke(app, ["apply-stage", "length_filter", "--input", str(docs), "--output", str(tmp_path / "o"),
+                              "--set", "min_charz=3", "--conf-dir", str(REPO_ROOT / "conf")])
+    assert bad.exit_code == 1 and "min_charz" in bad.output
