@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +21,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-ConfDir = Annotated[Path, typer.Option("--conf-dir", help="Folder with base.yaml, env/, pipelines/, constraints/.")]
+ConfDir = Annotated[
+    Path, typer.Option("--conf-dir", help="Folder with base.yaml, env/, pipelines/, constraints/.")
+]
 Env = Annotated[str | None, typer.Option("--env", help="Environment overlay: conf/env/<ENV>.yaml.")]
 Sets = Annotated[
     list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set lakehouse.root=/tmp/lh.")
@@ -43,10 +44,10 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
     from dq_engine.runner import format_summary, run_job
 
     config = _config(conf_dir, env, sets)
+    from pyspark.sql import SparkSession
+
     from dq_engine.runner import session_for
     from dq_engine.spark.session import stop_session
-
-    from pyspark.sql import SparkSession
 
     owns_session = SparkSession.getActiveSession() is None
     spark = session_for(config)
@@ -73,7 +74,9 @@ def _report_json(report: object) -> dict[str, object]:
 
 @app.command()
 def ingest(
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest new landing files into bronze.documents / bronze.quarantine (exactly once)."""
@@ -82,7 +85,9 @@ def ingest(
 
 @app.command()
 def curate(
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the curate pipeline on new bronze rows -> silver.documents + silver.rejections."""
@@ -91,7 +96,9 @@ def curate(
 
 @app.command()
 def audit(
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the Deequ suite on unpublished silver rows; publish to gold.documents when it passes."""
@@ -100,7 +107,9 @@ def audit(
 
 @app.command()
 def run(
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """ingest + curate + audit/publish in one MLflow run. Exit 2 when the audit blocks publishing."""
@@ -132,7 +141,9 @@ def _check_table(tables, table: str) -> None:  # type: ignore[no-untyped-def]
 def history(
     table: Annotated[str, typer.Argument(help="Logical table name, e.g. silver_documents.")],
     limit: Annotated[int, typer.Option(help="Most recent versions to show.")] = 20,
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
 ) -> None:
     """Delta versions of a table with the run id and job that wrote each."""
     tables = _tables(conf_dir, env, set_)
@@ -140,8 +151,10 @@ def history(
     rows = tables.history(table, limit).drop("userMetadata").collect()
     typer.echo(f"{'version':>7}  {'timestamp':<26} {'operation':<18} {'job':<10} {'rows':>7}  run_id")
     for r in rows:
-        typer.echo(f"{r['version']:>7}  {str(r['timestamp']):<26} {r['operation']:<18} {str(r['job'] or ''):<10} "
-                   f"{str(r['rows_written'] or ''):>7}  {r['run_id'] or ''}")
+        typer.echo(
+            f"{r['version']:>7}  {str(r['timestamp']):<26} {r['operation']:<18} {str(r['job'] or ''):<10} "
+            f"{str(r['rows_written'] or ''):>7}  {r['run_id'] or ''}"
+        )
 
 
 @app.command()
@@ -149,9 +162,13 @@ def show(
     table: Annotated[str, typer.Argument(help="Logical table name.")],
     version: Annotated[int | None, typer.Option(help="Time travel: read this Delta version.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
-    where: Annotated[str | None, typer.Option(help="Spark SQL filter, e.g. \"reason = 'too_short'\".")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="Spark SQL filter, e.g. \"reason = 'too_short'\".")
+    ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the row count.")] = False,
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
 ) -> None:
     """Print rows of a table, at its latest version or at --version N."""
     tables = _tables(conf_dir, env, set_)
@@ -169,7 +186,9 @@ def show(
 def restore(
     table: Annotated[str, typer.Argument(help="Logical table name.")],
     version: Annotated[int, typer.Option(help="Version to restore to (a new commit; history is kept).")],
-    conf_dir: ConfDir = Path("conf"), env: Env = None, set_: Sets = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
 ) -> None:
     """Restore a table to an earlier Delta version."""
     from dq_engine.versioning.tables import TableError
@@ -189,12 +208,17 @@ def restore(
 @app.command("apply-stage")
 def apply_stage(
     name: Annotated[str, typer.Argument(help="A registered stage name, or a pipeline under conf/pipelines.")],
-    input_path: Annotated[Path, typer.Option("--input", help="Parquet or JSON-lines documents with id, text.")],
+    input_path: Annotated[
+        Path, typer.Option("--input", help="Parquet or JSON-lines documents with id, text.")
+    ],
     output_path: Annotated[Path, typer.Option("--output", help="Parquet folder for annotated documents.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Stage param, e.g. --set min_chars=50.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Stage param, e.g. --set min_chars=50.")
+    ] = None,
     id_column: Annotated[str, typer.Option(help="Input column holding the document id.")] = "id",
     text_column: Annotated[str, typer.Option(help="Input column holding the text.")] = "text",
-    conf_dir: ConfDir = Path("conf"), env: Env = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
 ) -> None:
     """Run one stage (or a named pipeline) on a file of documents and write scores/flags as Parquet.
 
@@ -229,8 +253,15 @@ def apply_stage(
         from dq_engine.runner import session_for
 
         try:
-            summary = apply_to_file(session_for(config), config, pipeline, input_path, output_path,
-                                    id_column=id_column, text_column=text_column)
+            summary = apply_to_file(
+                session_for(config),
+                config,
+                pipeline,
+                input_path,
+                output_path,
+                id_column=id_column,
+                text_column=text_column,
+            )
         except (StageError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -256,4 +287,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -101,8 +101,15 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
             import mlflow
 
             report.mlflow_tracking_uri = mlflow.get_tracking_uri()
-        sink.log_params({"job": job, "run_id": ctx.run_id, "pipeline": config.pipeline,
-                         "audit.suite": config.audit.suite, "env": config.env})
+        sink.log_params(
+            {
+                "job": job,
+                "run_id": ctx.run_id,
+                "pipeline": config.pipeline,
+                "audit.suite": config.audit.suite,
+                "env": config.env,
+            }
+        )
         sink.log_params({f"input_version.{k}": v for k, v in report.versions_before.items()})
         resolved = config.model_dump(mode="json")
         sink.log_dict(resolved, "config/resolved.json")
@@ -118,8 +125,14 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
         except Exception as exc:
             report.status = "failed"
             report.message = f"{type(exc).__name__}: {exc}"
-            record_run(tables, run_id=ctx.run_id, job=job, status="failed", started_at=ctx.started_at,
-                       message=report.message[:2000])
+            record_run(
+                tables,
+                run_id=ctx.run_id,
+                job=job,
+                status="failed",
+                started_at=ctx.started_at,
+                message=report.message[:2000],
+            )
             raise
         finally:
             report.versions_after = _versions(tables)
@@ -128,9 +141,15 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
                 if part is not None:
                     sink.log_metrics(part.metrics())
             if report.audit is not None and report.audit.checks:
-                sink.log_dict({"suite": report.audit.suite, "passed": report.audit.passed,
-                               "status": report.audit.status, "constraints": report.audit.checks},
-                              "audit/results.json")
+                sink.log_dict(
+                    {
+                        "suite": report.audit.suite,
+                        "passed": report.audit.passed,
+                        "status": report.audit.status,
+                        "constraints": report.audit.checks,
+                    },
+                    "audit/results.json",
+                )
             sink.set_tags({"dq_engine.status": report.status})
             sink.log_text(format_summary(report), "summary.txt")
     if report.status == "audit_failed" and sink.run is not None:
@@ -145,31 +164,62 @@ def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: Job
     started = datetime.now(timezone.utc)
     if step == "ingest":
         report.ingest = res_i = run_ingest(ctx)
-        record_run(tables, run_id=ctx.run_id, job="ingest", status="succeeded", started_at=started,
-                   output_versions={"bronze_documents": res_i.bronze_version,
-                                    "bronze_quarantine": res_i.quarantine_version},
-                   counts={"records_read": res_i.records_read, "ingested": res_i.ingested,
-                           "quarantined": res_i.quarantined})
+        record_run(
+            tables,
+            run_id=ctx.run_id,
+            job="ingest",
+            status="succeeded",
+            started_at=started,
+            output_versions={
+                "bronze_documents": res_i.bronze_version,
+                "bronze_quarantine": res_i.quarantine_version,
+            },
+            counts={
+                "records_read": res_i.records_read,
+                "ingested": res_i.ingested,
+                "quarantined": res_i.quarantined,
+            },
+        )
     elif step == "curate":
         assert pipeline is not None
         report.curate = res_c = run_curate(ctx, pipeline)
-        record_run(tables, run_id=ctx.run_id, job="curate", status="succeeded", started_at=started,
-                   input_versions={"bronze_documents": res_c.bronze_to},
-                   output_versions={"silver_documents": res_c.silver_version,
-                                    "silver_rejections": res_c.rejections_version},
-                   counts={"documents_in": res_c.documents_in, "kept": res_c.kept, "rejected": res_c.rejected},
-                   message=res_c.skipped)
+        record_run(
+            tables,
+            run_id=ctx.run_id,
+            job="curate",
+            status="succeeded",
+            started_at=started,
+            input_versions={"bronze_documents": res_c.bronze_to},
+            output_versions={
+                "silver_documents": res_c.silver_version,
+                "silver_rejections": res_c.rejections_version,
+            },
+            counts={"documents_in": res_c.documents_in, "kept": res_c.kept, "rejected": res_c.rejected},
+            message=res_c.skipped,
+        )
     elif step == "audit":
         try:
             report.audit = res_a = run_audit(ctx, publish=True)
         except AuditFailedError as exc:
-            record_run(tables, run_id=ctx.run_id, job="publish", status="blocked", started_at=started,
-                       message=str(exc)[:2000])
+            record_run(
+                tables,
+                run_id=ctx.run_id,
+                job="publish",
+                status="blocked",
+                started_at=started,
+                message=str(exc)[:2000],
+            )
             raise
-        record_run(tables, run_id=ctx.run_id, job="publish", status="succeeded", started_at=started,
-                   input_versions={"silver_documents": res_a.silver_to},
-                   output_versions={"gold_documents": res_a.gold_version, "ops_dq_results": res_a.results_version},
-                   message=res_a.skipped)
+        record_run(
+            tables,
+            run_id=ctx.run_id,
+            job="publish",
+            status="succeeded",
+            started_at=started,
+            input_versions={"silver_documents": res_a.silver_to},
+            output_versions={"gold_documents": res_a.gold_version, "ops_dq_results": res_a.results_version},
+            message=res_a.skipped,
+        )
 
 
 def format_summary(report: JobReport) -> str:
@@ -177,23 +227,29 @@ def format_summary(report: JobReport) -> str:
     lines = [f"dq-engine {report.job} run {report.run_id}: {report.status.upper()}"]
     if report.ingest is not None:
         ing = report.ingest
-        lines.append(f"ingest: {ing.records_read} records read = {ing.ingested} ingested + "
-                     f"{ing.quarantined} quarantined")
+        lines.append(
+            f"ingest: {ing.records_read} records read = {ing.ingested} ingested + "
+            f"{ing.quarantined} quarantined"
+        )
         for s in ing.sources:
             extra = f" (skipped: {s.skipped})" if s.skipped else ""
             reasons = ", ".join(f"{k}={v}" for k, v in sorted(s.quarantine_reasons.items()))
-            lines.append(f"  {s.source:<12} read={s.records_read:<6} ingested={s.ingested:<6} "
-                         f"quarantined={s.quarantined}{' [' + reasons + ']' if reasons else ''}{extra}")
+            lines.append(
+                f"  {s.source:<12} read={s.records_read:<6} ingested={s.ingested:<6} "
+                f"quarantined={s.quarantined}{' [' + reasons + ']' if reasons else ''}{extra}"
+            )
     if report.curate is not None:
         cur = report.curate
         if cur.skipped:
             lines.append(f"curate: skipped ({cur.skipped})")
         else:
-            lines.append(f"curate ({cur.pipeline}): bronze versions ({cur.bronze_from}, {cur.bronze_to}]: "
-                         f"{cur.documents_in} in = {cur.kept} kept + {cur.rejected} rejected")
+            lines.append(
+                f"curate ({cur.pipeline}): bronze versions ({cur.bronze_from}, {cur.bronze_to}]: "
+                f"{cur.documents_in} in = {cur.kept} kept + {cur.rejected} rejected"
+            )
             for stage, n_in, n_out in cur.stage_flow:
-                reasons = cur.rejected_by.get(stage, {})
-                detail = ", ".join(f"{k}={v}" for k, v in sorted(reasons.items()))
+                dropped = cur.rejected_by.get(stage, {})
+                detail = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items()))
                 lines.append(f"  {stage:<16} {n_in:>6} -> {n_out:<6}{'  ' + detail if detail else ''}")
     if report.audit is not None:
         aud = report.audit
@@ -201,8 +257,9 @@ def format_summary(report: JobReport) -> str:
             lines.append(f"audit: skipped ({aud.skipped})")
         else:
             verdict = "passed" if aud.passed else "FAILED"
-            lines.append(f"audit ({aud.suite}): {len(aud.checks)} constraints, {verdict}; "
-                         f"published={aud.published}")
+            lines.append(
+                f"audit ({aud.suite}): {len(aud.checks)} constraints, {verdict}; published={aud.published}"
+            )
     if report.message:
         lines.append(report.message)
     lines.append("tables (version before -> after):")
@@ -212,8 +269,10 @@ def format_summary(report: JobReport) -> str:
         lines.append(f"  {name:<18} {str(before):>5} -> {str(after):<5} {loc}{mark}")
     if report.mlflow_run_id:
         lines.append(f"mlflow: run {report.mlflow_run_id} at {report.mlflow_tracking_uri}")
-    lines.append("next: `dq-engine history silver_documents`, `dq-engine show gold_documents --version N`, "
-                 "`mlflow ui --backend-store-uri sqlite:///mlruns.db`")
+    lines.append(
+        "next: `dq-engine history silver_documents`, `dq-engine show gold_documents --version N`, "
+        "`mlflow ui --backend-store-uri sqlite:///mlruns.db`"
+    )
     return "\n".join(lines)
 
 

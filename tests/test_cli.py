@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
-from conftest import REPO_ROOT, lakehouse_overrides
 from dq_engine.cli import app
 
 runner = CliRunner()
@@ -54,7 +54,8 @@ def test_restore_rejects_a_version_that_does_not_exist(spark: SparkSession, samp
     config, _report = sample_run
     root = Path(config.lakehouse.root).parent
     result = runner.invoke(
-        app, ["restore", "gold_documents", "--version", "99", "--conf-dir", str(REPO_ROOT / "conf"), *_sets(root)]
+        app,
+        ["restore", "gold_documents", "--version", "99", "--conf-dir", str(REPO_ROOT / "conf"), *_sets(root)],
     )
     assert result.exit_code == 1 and "versions 0..0" in result.output
 
@@ -62,13 +63,27 @@ def test_restore_rejects_a_version_that_does_not_exist(spark: SparkSession, samp
 def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path) -> None:
     docs = tmp_path / "docs.jsonl"
     docs.write_text(
-        "\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(["tiny", "a long enough document here", "a long enough document here"])),
+        "\n".join(
+            json.dumps({"id": i, "text": t})
+            for i, t in enumerate(["tiny", "a long enough document here", "a long enough document here"])
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["apply-stage", "length_filter", "--input", str(docs), "--output", str(out), "--set", "min_chars=10",
-              "--conf-dir", str(REPO_ROOT / "conf")]
+        app,
+        [
+            "apply-stage",
+            "length_filter",
+            "--input",
+            str(docs),
+            "--output",
+            str(out),
+            "--set",
+            "min_chars=10",
+            "--conf-dir",
+            str(REPO_ROOT / "conf"),
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -79,8 +94,17 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
 
     pipeline_out = tmp_path / "pipeline_out"
     result = runner.invoke(
-        app, ["apply-stage", "default", "--input", str(docs), "--output", str(pipeline_out),
-              "--conf-dir", str(REPO_ROOT / "conf")]
+        app,
+        [
+            "apply-stage",
+            "default",
+            "--input",
+            str(docs),
+            "--output",
+            str(pipeline_out),
+            "--conf-dir",
+            str(REPO_ROOT / "conf"),
+        ],
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(pipeline_out).sort_values("doc_id")
@@ -91,9 +115,33 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
 def test_apply_stage_rejects_unknown_names_and_bad_params(tmp_path: Path) -> None:
     docs = tmp_path / "d.jsonl"
     docs.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
-    unknown = runner.invoke(app, ["apply-stage", "nope", "--input", str(docs), "--output", str(tmp_path / "o"),
-                                  "--conf-dir", str(REPO_ROOT / "conf")])
+    unknown = runner.invoke(
+        app,
+        [
+            "apply-stage",
+            "nope",
+            "--input",
+            str(docs),
+            "--output",
+            str(tmp_path / "o"),
+            "--conf-dir",
+            str(REPO_ROOT / "conf"),
+        ],
+    )
     assert unknown.exit_code == 1 and "unknown stage or pipeline" in unknown.output
-    bad = runner.invoke(app, ["apply-stage", "length_filter", "--input", str(docs), "--output", str(tmp_path / "o"),
-                              "--set", "min_charz=3", "--conf-dir", str(REPO_ROOT / "conf")])
+    bad = runner.invoke(
+        app,
+        [
+            "apply-stage",
+            "length_filter",
+            "--input",
+            str(docs),
+            "--output",
+            str(tmp_path / "o"),
+            "--set",
+            "min_charz=3",
+            "--conf-dir",
+            str(REPO_ROOT / "conf"),
+        ],
+    )
     assert bad.exit_code == 1 and "min_charz" in bad.output

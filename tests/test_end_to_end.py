@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import mlflow
+from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from conftest import REPO_ROOT, lakehouse_overrides
 from dq_engine.config import load_config
 from dq_engine.runner import format_summary, run_job
 from dq_engine.versioning import Tables
@@ -71,7 +71,13 @@ def test_second_run_is_a_noop(spark: SparkSession, sample_run) -> None:  # type:
     assert again.status == "succeeded"
     assert again.ingest.records_read == 0
     assert again.curate.skipped and again.audit.skipped
-    for name in ("bronze_documents", "bronze_quarantine", "silver_documents", "silver_rejections", "gold_documents"):
+    for name in (
+        "bronze_documents",
+        "bronze_quarantine",
+        "silver_documents",
+        "silver_rejections",
+        "gold_documents",
+    ):
         assert again.versions_after[name] == first.versions_after[name], name
     assert tables.read("gold_documents").count() == gold_rows
     assert "SUCCEEDED" in format_summary(again)
@@ -118,7 +124,10 @@ def test_time_travel_and_restore(spark: SparkSession, tmp_path: Path) -> None:
     (landing / "a.txt").write_text("the first document has enough words to pass\n", encoding="utf-8")
     config = load_config(
         REPO_ROOT / "conf",
-        overrides=[*lakehouse_overrides(tmp_path), f"ingest.sources=[{{name: t, path: {landing}, format: text}}]"],
+        overrides=[
+            *lakehouse_overrides(tmp_path),
+            f"ingest.sources=[{{name: t, path: {landing}, format: text}}]",
+        ],
     )
     assert run_job("run", config, spark).ok
     (landing / "b.txt").write_text("a second document arrives in a later batch\n", encoding="utf-8")

@@ -56,42 +56,61 @@ class Submitted:
 
     def versions(self) -> dict[str, tuple[int | None, int | None]]:
         """``{table: (version before, version after)}`` from the summary's table block."""
+
         def parse(v: str) -> int | None:
             return None if v == "None" else int(v)
 
         return {m[1]: (parse(m[2]), parse(m[3])) for m in TABLE_LINE.finditer(self.stdout)}
 
     def explain(self) -> str:
-        return (f"exit {self.returncode}\n--- stdout ---\n{self.stdout}\n"
-                f"--- stderr (tail) ---\n{self.stderr[-6000:]}")
+        return (
+            f"exit {self.returncode}\n--- stdout ---\n{self.stdout}\n"
+            f"--- stderr (tail) ---\n{self.stderr[-6000:]}"
+        )
 
 
 def spark_submit(root: Path, *overrides: str) -> Submitted:
     jars = ",".join(str(j) for j in find_jars(REPO_ROOT / "jars"))
     cmd = [
         str(SPARK_SUBMIT),
-        "--master", "local[2]",
-        "--driver-memory", "2g",
-        "--jars", jars,
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        "2g",
+        "--jars",
+        jars,
         *[arg for key, value in DELTA_CONF.items() for arg in ("--conf", f"{key}={value}")],
-        "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.ui.showConsoleProgress=false",
-        "jobs/run_pipeline.py", "run",
-        "--set", "spark.master=null",
-        "--set", f"lakehouse.root={root / 'lakehouse'}",
-        "--set", f"mlflow.tracking_uri=sqlite:///{root / 'mlruns.db'}",
-        "--set", f"mlflow.artifact_location={root / 'mlartifacts'}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        "spark.ui.showConsoleProgress=false",
+        "jobs/run_pipeline.py",
+        "run",
+        "--set",
+        "spark.master=null",
+        "--set",
+        f"lakehouse.root={root / 'lakehouse'}",
+        "--set",
+        f"mlflow.tracking_uri=sqlite:///{root / 'mlruns.db'}",
+        "--set",
+        f"mlflow.artifact_location={root / 'mlartifacts'}",
         # spark.conf keys contain dots: set them as one YAML mapping, merged into spark.conf.
-        "--set", "spark.conf={spark.sql.shuffle.partitions: 2, spark.default.parallelism: 2}",
+        "--set",
+        "spark.conf={spark.sql.shuffle.partitions: 2, spark.default.parallelism: 2}",
         *[arg for o in overrides for arg in ("--set", o)],
     ]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MLFLOW_TRACKING_URI", "PYSPARK_SUBMIT_ARGS", "PYSPARK_DRIVER_PYTHON_OPTS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MLFLOW_TRACKING_URI", "PYSPARK_SUBMIT_ARGS", "PYSPARK_DRIVER_PYTHON_OPTS")
+    }
     # The pip install's own Spark, and the job's Python (driver and workers) = this venv.
-    env.update(SPARK_HOME=str(SPARK_HOME), PYSPARK_PYTHON=sys.executable,
-               PYSPARK_DRIVER_PYTHON=sys.executable)
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=SUBMIT_TIMEOUT_S)
+    env.update(
+        SPARK_HOME=str(SPARK_HOME), PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable
+    )
+    proc = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=SUBMIT_TIMEOUT_S
+    )
     return Submitted(proc.returncode, proc.stdout, proc.stderr)
 
 

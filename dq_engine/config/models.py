@@ -93,7 +93,7 @@ class PipelineSettings(StrictModel):
 
 
 class MlflowSettings(StrictModel):
-    """Where runs are recorded. ``tracking_uri`` may also come from ``MLFLOW_TRACKING_URI``."""
+    """Where runs are recorded. A null ``tracking_uri`` lets MLflow use ``MLFLOW_TRACKING_URI``."""
 
     enabled: bool = True
     tracking_uri: str | None = "sqlite:///mlruns.db"

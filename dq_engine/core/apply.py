@@ -15,14 +15,20 @@ from dq_engine.core.pipeline import Pipeline
 from dq_engine.versioning.tables import Tables
 
 
-def read_documents(spark: SparkSession, path: Path, id_column: str = "id", text_column: str = "text") -> DataFrame:
+def read_documents(
+    spark: SparkSession, path: Path, id_column: str = "id", text_column: str = "text"
+) -> DataFrame:
     """Read Parquet (file or folder) or JSON lines (``.jsonl``/``.json``, optionally compressed)."""
     name = path.name.lower()
     if name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".ndjson")):
         df = spark.read.json(str(path))
     else:
         df = spark.read.parquet(str(path))
-    missing = [c for c in (id_column, text_column) if c not in df.columns and not (c == id_column and C.DOC_ID in df.columns)]
+    missing = [
+        c
+        for c in (id_column, text_column)
+        if c not in df.columns and not (c == id_column and C.DOC_ID in df.columns)
+    ]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}; found {df.columns}")
     if C.DOC_ID not in df.columns:
@@ -59,8 +65,16 @@ def apply_to_file(
     )
     out.write.mode("overwrite").parquet(str(output_path))
     written = spark.read.parquet(str(output_path))
-    counts = {str(r["decision_reason"]): int(r["n"]) for r in
-              written.groupBy("decision_reason").agg(F.count("*").alias("n")).collect()}
+    counts = {
+        str(r["decision_reason"]): int(r["n"])
+        for r in written.groupBy("decision_reason").agg(F.count("*").alias("n")).collect()
+    }
     kept = counts.pop("None", 0)
-    return {"pipeline": pipeline.name, "output": str(output_path), "documents": kept + sum(counts.values()),
-            "kept": kept, "rejected_by_reason": counts, "columns": written.columns}
+    return {
+        "pipeline": pipeline.name,
+        "output": str(output_path),
+        "documents": kept + sum(counts.values()),
+        "kept": kept,
+        "rejected_by_reason": counts,
+        "columns": written.columns,
+    }

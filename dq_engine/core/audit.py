@@ -47,8 +47,10 @@ class AuditResult:
         return out
 
     def failure_message(self) -> str:
-        lines = [f"audit suite {self.suite!r} failed on silver.documents versions "
-                 f"({self.silver_from}, {self.silver_to}]; gold.documents was NOT published:"]
+        lines = [
+            f"audit suite {self.suite!r} failed on silver.documents versions "
+            f"({self.silver_from}, {self.silver_to}]; gold.documents was NOT published:"
+        ]
         for f in self.failures:
             lines.append(f"  [{f.level}] {f.check}: {f.constraint}: {f.message}")
         return "\n".join(lines)
@@ -92,14 +94,19 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     result.checks = [r.asDict() for r in checks.drop("checked_at").collect()]  # one row per constraint
     metadata = {"run_id": ctx.run_id, "job": "audit", "silver_version": silver_to}
     tables.append(checks, "ops_dq_results", user_metadata=metadata, merge_schema=True)
-    tables.append(outcome.metrics.withColumns(stamp), "ops_dq_metrics", user_metadata=metadata, merge_schema=True)
+    tables.append(
+        outcome.metrics.withColumns(stamp), "ops_dq_metrics", user_metadata=metadata, merge_schema=True
+    )
     result.results_version = tables.current_version("ops_dq_results")
     if not outcome.passed:
         raise AuditFailedError(result.failure_message())
     if publish:
         gold = batch.withColumns({C.PUBLISH_RUN_ID: F.lit(ctx.run_id), C.PUBLISHED_AT: F.current_timestamp()})
         tables.append(
-            gold, "gold_documents", txn_app_id=PUBLISH_APP_ID, txn_version=silver_to,
+            gold,
+            "gold_documents",
+            txn_app_id=PUBLISH_APP_ID,
+            txn_version=silver_to,
             user_metadata={"run_id": ctx.run_id, "job": "publish", "silver_version": silver_to},
             merge_schema=True,
         )

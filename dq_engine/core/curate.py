@@ -98,17 +98,27 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
         # size check for no reason; skip them.
         if result.kept:
             tables.append(
-                decision.kept, "silver_documents", txn_app_id=CURATE_APP_ID, txn_version=bronze_to,
-                user_metadata=metadata, merge_schema=True,
+                decision.kept,
+                "silver_documents",
+                txn_app_id=CURATE_APP_ID,
+                txn_version=bronze_to,
+                user_metadata=metadata,
+                merge_schema=True,
             )
         if result.rejected:
             tables.append(
-                decision.rejections, "silver_rejections", txn_app_id=CURATE_APP_ID, txn_version=bronze_to,
-                user_metadata=metadata, merge_schema=True,
+                decision.rejections,
+                "silver_rejections",
+                txn_app_id=CURATE_APP_ID,
+                txn_version=bronze_to,
+                user_metadata=metadata,
+                merge_schema=True,
             )
     finally:
         decided.unpersist()
     result.silver_version = tables.current_version("silver_documents")
     result.rejections_version = tables.current_version("silver_rejections")
-    log.info("curate %s: in=%d kept=%d rejected=%d", ctx.run_id, result.documents_in, result.kept, result.rejected)
+    log.info(
+        "curate %s: in=%d kept=%d rejected=%d", ctx.run_id, result.documents_in, result.kept, result.rejected
+    )
     return result

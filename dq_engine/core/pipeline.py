@@ -35,7 +35,9 @@ class Pipeline:
         labels = [s.label for s in stages]
         dupes = sorted({label for label in labels if labels.count(label) > 1})
         if dupes:
-            raise PipelineError(f"pipeline {name!r}: stage labels must be unique, repeated: {dupes} (set `name:`)")
+            raise PipelineError(
+                f"pipeline {name!r}: stage labels must be unique, repeated: {dupes} (set `name:`)"
+            )
         self.stages = stages
         self.name = name
 
@@ -82,10 +84,17 @@ class Pipeline:
             reason_col = F.when(fired, F.col(f.reason_column)).otherwise(reason_col)
             score_col = F.when(fired, F.col(f.score_column).cast("double")).otherwise(score_col)
         every = F.filter(
-            F.array(*[
-                F.when(F.col(f.reason_column).isNotNull(), F.concat_ws(":", F.lit(f.label), F.col(f.reason_column)))
-                for f in filters
-            ]) if filters else F.array().cast("array<string>"),
+            F.array(
+                *[
+                    F.when(
+                        F.col(f.reason_column).isNotNull(),
+                        F.concat_ws(":", F.lit(f.label), F.col(f.reason_column)),
+                    )
+                    for f in filters
+                ]
+            )
+            if filters
+            else F.array().cast("array<string>"),
             lambda x: x.isNotNull(),
         )
         decided = (
@@ -96,8 +105,10 @@ class Pipeline:
         )
         work_cols = [C.DECISION_STAGE, C.DECISION_REASON, C.DECISION_SCORE, C.DECISION_ALL]
         reason_cols = [f.reason_column for f in filters]
-        kept = decided.where(F.col(C.DECISION_REASON).isNull()).drop(*work_cols, *reason_cols).withColumns(
-            {C.CURATE_RUN_ID: F.lit(ctx.run_id), C.CURATED_AT: F.current_timestamp()}
+        kept = (
+            decided.where(F.col(C.DECISION_REASON).isNull())
+            .drop(*work_cols, *reason_cols)
+            .withColumns({C.CURATE_RUN_ID: F.lit(ctx.run_id), C.CURATED_AT: F.current_timestamp()})
         )
         rejections = decided.where(F.col(C.DECISION_REASON).isNotNull()).select(
             C.DOC_ID,

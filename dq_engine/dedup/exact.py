@@ -75,7 +75,9 @@ class ExactDedup(Filter):
         candidates = hashed.select(
             C.TEXT_HASH,
             C.DOC_ID,
-            F.struct(F.lit(1).alias("tier"), ingested.alias("at"), F.col(C.DOC_ID).alias("id")).alias("_order"),
+            F.struct(F.lit(1).alias("tier"), ingested.alias("at"), F.col(C.DOC_ID).alias("id")).alias(
+                "_order"
+            ),
         )
         prior = self._prior(df, ctx)
         if prior is not None:
@@ -84,7 +86,9 @@ class ExactDedup(Filter):
                     C.TEXT_HASH,
                     C.DOC_ID,
                     F.struct(
-                        F.lit(0).alias("tier"), F.lit(None).cast("timestamp").alias("at"), F.col(C.DOC_ID).alias("id")
+                        F.lit(0).alias("tier"),
+                        F.lit(None).cast("timestamp").alias("at"),
+                        F.col(C.DOC_ID).alias("id"),
                     ).alias("_order"),
                 )
             )
@@ -93,9 +97,7 @@ class ExactDedup(Filter):
         )
         joined = hashed.join(keepers, C.TEXT_HASH, "left")
         return (
-            joined.withColumn(
-                "exact_dup_of", F.when(F.col("_keeper") != F.col(C.DOC_ID), F.col("_keeper"))
-            )
+            joined.withColumn("exact_dup_of", F.when(F.col("_keeper") != F.col(C.DOC_ID), F.col("_keeper")))
             .withColumn(self.score_column, F.col("_copies").cast("double"))
             .drop("_keeper", "_copies")
         )

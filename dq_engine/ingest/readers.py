@@ -109,14 +109,16 @@ def _csv(spark: SparkSession, source: SourceSettings) -> DataFrame:
         .schema(schema)
         .load(source.path)
     )
-    as_map = F.map_from_arrays(F.array(*[F.lit(n) for n in fields]), F.array(*[F.col(f"`{n}`") for n in fields]))
+    as_map = F.map_from_arrays(
+        F.array(*[F.lit(n) for n in fields]), F.array(*[F.col(f"`{n}`") for n in fields])
+    )
     corrupt = F.col(CORRUPT).isNotNull()
     return raw.select(
         _file_path().alias("source_uri"),
         F.lit(None).cast("string").alias("record_pos"),
-        F.when(corrupt, F.col(CORRUPT)).otherwise(F.to_json(F.struct(*[F.col(f"`{n}`") for n in fields]))).alias(
-            "payload"
-        ),
+        F.when(corrupt, F.col(CORRUPT))
+        .otherwise(F.to_json(F.struct(*[F.col(f"`{n}`") for n in fields])))
+        .alias("payload"),
         F.lit(True).alias("payload_ok"),
         F.when(corrupt, F.lit(None)).otherwise(as_map).alias("parsed"),
         F.when(corrupt, F.lit("malformed_csv")).alias("parse_error"),
@@ -170,4 +172,3 @@ _READERS = {"jsonl": _json_lines, "json": _json_documents, "csv": _csv, "parquet
 def open_source_stream(spark: SparkSession, source: SourceSettings) -> DataFrame:
     """A streaming DataFrame of raw records (see module docstring) for one configured source."""
     return _READERS[source.format](spark, source)
-

@@ -66,7 +66,9 @@ def classify_records(
     """
     parsed = F.col("parsed")
     text = parsed.getItem(source.text_field)
-    user_id = _blank_to_null(parsed.getItem(source.id_field)) if source.id_field else F.lit(None).cast("string")
+    user_id = (
+        _blank_to_null(parsed.getItem(source.id_field)) if source.id_field else F.lit(None).cast("string")
+    )
     payload_sha = F.sha2(F.col("payload").cast("binary"), 256)
     # The user's id stays in meta (lineage back to the source system); only the text moves out.
     meta = F.map_filter(parsed, lambda k, _v: k != source.text_field)
@@ -82,17 +84,25 @@ def classify_records(
         payload_sha.alias("payload_sha256"),
         F.coalesce(meta, F.create_map().cast("map<string,string>")).alias(C.META),
     )
-    occurrence = F.row_number().over(Window.partitionBy("source_uri", "payload_sha256").orderBy("payload")) - 1
+    occurrence = (
+        F.row_number().over(Window.partitionBy("source_uri", "payload_sha256").orderBy("payload")) - 1
+    )
     key = (
         F.when(F.col("record_id").isNotNull(), F.concat(F.lit("id:"), F.col("record_id")))
-        .when(F.col("record_pos").isNotNull(), F.concat_ws("\u001f", F.col("source_uri"), F.col("record_pos")))
-        .otherwise(F.concat_ws("\u001f", F.col("source_uri"), F.col("payload_sha256"), occurrence.cast("string")))
+        .when(
+            F.col("record_pos").isNotNull(), F.concat_ws("\u001f", F.col("source_uri"), F.col("record_pos"))
+        )
+        .otherwise(
+            F.concat_ws("\u001f", F.col("source_uri"), F.col("payload_sha256"), occurrence.cast("string"))
+        )
     )
     df = df.withColumn(
         C.DOC_ID, F.substring(F.sha2(F.concat_ws("\u001f", F.lit(source.name), key), 256), 1, 32)
     )
 
-    first_of_id = F.row_number().over(Window.partitionBy(C.DOC_ID).orderBy("source_uri", "payload_sha256")) == 1
+    first_of_id = (
+        F.row_number().over(Window.partitionBy(C.DOC_ID).orderBy("source_uri", "payload_sha256")) == 1
+    )
     df = df.withColumn("_first_of_id", first_of_id)
     seen = F.lit(False)
     if existing_ids is not None:

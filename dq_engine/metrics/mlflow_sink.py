@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,12 +84,14 @@ def _metric_key(key: str) -> str:
 
 def _resolve_uri(uri: str) -> str:
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return "sqlite:///" + str(Path(uri[len("sqlite:///"):]).resolve())
+        return "sqlite:///" + str(Path(uri[len("sqlite:///") :]).resolve())
     return uri
 
 
 @contextmanager
-def mlflow_run(settings: MlflowSettings, run_name: str, tags: Mapping[str, Any] | None = None) -> Iterator[MlflowSink]:
+def mlflow_run(
+    settings: MlflowSettings, run_name: str, tags: Mapping[str, Any] | None = None
+) -> Iterator[MlflowSink]:
     """Start an MLflow run (or a no-op sink when disabled); FAILED status if the block raises."""
     if not settings.enabled:
         yield MlflowSink(None)
@@ -100,9 +101,11 @@ def mlflow_run(settings: MlflowSettings, run_name: str, tags: Mapping[str, Any] 
     import mlflow
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.tracking_uri
-    if uri:
-        mlflow.set_tracking_uri(_resolve_uri(uri))
+    # Not os.environ["MLFLOW_TRACKING_URI"] here: mlflow.set_tracking_uri writes that variable itself,
+    # so it would pin every later run in this process to the first store. A null tracking_uri leaves
+    # the choice to MLflow (which reads the variable when nothing was set).
+    if settings.tracking_uri:
+        mlflow.set_tracking_uri(_resolve_uri(settings.tracking_uri))
     experiment = mlflow.get_experiment_by_name(settings.experiment)
     if experiment is None:
         location = None

@@ -76,7 +76,9 @@ class NormalizeText(Stage):
             out = F.regexp_replace(out, "[ \\t\\x{00A0}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}]+", " ")
             out = F.regexp_replace(out, " *\n *", "\n")
         if p.max_blank_lines >= 0:
-            out = F.regexp_replace(out, "\n{" + str(p.max_blank_lines + 2) + ",}", "\n" * (p.max_blank_lines + 1))
+            out = F.regexp_replace(
+                out, "\n{" + str(p.max_blank_lines + 2) + ",}", "\n" * (p.max_blank_lines + 1)
+            )
         if p.strip:
             out = F.regexp_replace(out, "^\\s+|\\s+$", "")
         return out

@@ -69,7 +69,7 @@ def build_session(
                 active.conf.set(key, value)
             elif key.startswith("spark.hadoop.") and key != f"spark.hadoop.{CODECS_KEY}":
                 # A running session reads Hadoop settings from its SQL conf without the prefix.
-                active.conf.set(key[len("spark.hadoop."):], value)
+                active.conf.set(key[len("spark.hadoop.") :], value)
         if _jvm_has_class(active, ZSTD_CODEC):
             active.conf.set(CODECS_KEY, ZSTD_CODEC)
         else:
@@ -96,7 +96,9 @@ def build_session(
 def _jvm_has_class(spark: SparkSession, name: str) -> bool:
     try:
         spark.sparkContext._jvm.java.lang.Class.forName(  # type: ignore[union-attr]
-            name, True, spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader()  # type: ignore[union-attr]
+            name,
+            True,
+            spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),  # type: ignore[union-attr]
         )
         return True
     except Exception:  # noqa: BLE001 - py4j wraps ClassNotFoundException

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT
+
 from dq_engine.config import ConfigError, load_config, load_pipeline
 
 
@@ -21,7 +21,14 @@ def test_repo_config_is_valid() -> None:
     config = load_config(REPO_ROOT / "conf")
     assert config.env == "local"
     assert config.spark.master == "local[*]"  # env overlay wins over base
-    assert {s.name for s in config.ingest.sources} == {"web", "forum", "tickets", "pages", "synthetic", "exports"}
+    assert {s.name for s in config.ingest.sources} == {
+        "web",
+        "forum",
+        "tickets",
+        "pages",
+        "synthetic",
+        "exports",
+    }
     assert config.spark.conf["spark.ui.enabled"] == "false"  # YAML booleans become Spark strings
     assert load_pipeline(config).name == "default"
 
@@ -29,7 +36,12 @@ def test_repo_config_is_valid() -> None:
 def test_set_overrides_win_and_parse_yaml_values() -> None:
     config = load_config(
         REPO_ROOT / "conf",
-        overrides=["lakehouse.root=/tmp/x", "ingest.max_text_chars=10", "mlflow.enabled=false", "ingest.sources=[]"],
+        overrides=[
+            "lakehouse.root=/tmp/x",
+            "ingest.max_text_chars=10",
+            "mlflow.enabled=false",
+            "ingest.sources=[]",
+        ],
     )
     assert config.lakehouse.root == "/tmp/x"
     assert config.ingest.max_text_chars == 10

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 
-from conftest import REPO_ROOT
 from dq_engine.config import LakehouseSettings, PipelineSettings, StageSpec, load_config, load_pipeline
 from dq_engine.core import Pipeline, PipelineError, RunContext, StageError, create_stage, registered_stages
 from dq_engine.versioning import Tables
@@ -35,7 +35,9 @@ def test_missing_column_is_caught_before_running() -> None:
 
 
 def test_duplicate_labels_are_rejected() -> None:
-    spec = PipelineSettings(name="p", stages=[StageSpec(stage="length_filter"), StageSpec(stage="length_filter")])
+    spec = PipelineSettings(
+        name="p", stages=[StageSpec(stage="length_filter"), StageSpec(stage="length_filter")]
+    )
     with pytest.raises(PipelineError, match="labels must be unique"):
         Pipeline.from_settings(spec)
 
@@ -57,8 +59,13 @@ def test_decide_splits_every_row_once_with_first_reason(spark: SparkSession, ctx
         )
     )
     df = spark.createDataFrame(
-        [("a", "short", "s"), ("b", "short", "s"), ("c", "long enough text", "s"),
-         ("d", "long enough text", "s"), ("e", "unique one", "s")],
+        [
+            ("a", "short", "s"),
+            ("b", "short", "s"),
+            ("c", "long enough text", "s"),
+            ("d", "long enough text", "s"),
+            ("e", "unique one", "s"),
+        ],
         "doc_id string, text string, source string",
     )
     decision = pipeline.decide(pipeline.annotate(df, ctx), ctx)
@@ -69,7 +76,11 @@ def test_decide_splits_every_row_once_with_first_reason(spark: SparkSession, ctx
     # "b" is both too short and a duplicate of "a": the first filter in pipeline order is recorded
     assert (rejected["b"]["stage"], rejected["b"]["reason"]) == ("len", "too_short")
     assert sorted(rejected["b"]["all_reasons"]) == ["dup:exact_duplicate", "len:too_short"]
-    assert (rejected["d"]["stage"], rejected["d"]["reason"], rejected["d"]["score"]) == ("dup", "exact_duplicate", 2.0)
+    assert (rejected["d"]["stage"], rejected["d"]["reason"], rejected["d"]["score"]) == (
+        "dup",
+        "exact_duplicate",
+        2.0,
+    )
     assert "text" not in decision.rejections.columns
     assert not any(c.endswith("_reason") for c in decision.kept.columns)
     assert {"len_score", "dup_score", "text_hash", "curate_run_id"} <= set(decision.kept.columns)

@@ -8,10 +8,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from conftest import REPO_ROOT
 from dq_engine.config import LakehouseSettings, load_config
 from dq_engine.core.context import RunContext
 from dq_engine.dedup import ExactDedup
@@ -48,7 +48,9 @@ def test_matches_ground_truth_groups(spark: SparkSession, sample_run) -> None:  
     bronze = tables.read("bronze_documents")
     ctx = RunContext(spark=spark, config=config, tables=Tables(spark, LakehouseSettings(root="/nonexistent")))
     flagged = ExactDedup(label="exact").apply(bronze, ctx)
-    rows = flagged.select("source", "source_uri", "meta", "text", "doc_id", "text_hash", "exact_reason").collect()
+    rows = flagged.select(
+        "source", "source_uri", "meta", "text", "doc_id", "text_hash", "exact_reason"
+    ).collect()
     tickets_by_text = {text: key for key, text in _ticket_lines().items()}
 
     truth_group = {f"{d['source']}:{d['key']}": d["exact_dup_group"] for d in GROUND_TRUTH["documents"]}

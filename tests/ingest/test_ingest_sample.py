@@ -9,10 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from conftest import REPO_ROOT, lakehouse_overrides
 from dq_engine.config import load_config
 from dq_engine.core.context import RunContext
 from dq_engine.ingest import run_ingest
@@ -41,7 +41,9 @@ def test_tables_hold_what_the_report_says(spark: SparkSession, sample_run) -> No
     quarantine = tables.read("bronze_quarantine")
     assert bronze.count() == report.ingest.ingested
     assert bronze.select("doc_id").distinct().count() == report.ingest.ingested
-    by_reason = {r["reason"]: r["n"] for r in quarantine.groupBy("reason").agg(F.count("*").alias("n")).collect()}
+    by_reason = {
+        r["reason"]: r["n"] for r in quarantine.groupBy("reason").agg(F.count("*").alias("n")).collect()
+    }
     expected: Counter[str] = Counter()
     for truth in GROUND_TRUTH["sources"].values():
         expected.update(truth["quarantine"])
@@ -63,7 +65,7 @@ def test_user_ids_kept_in_meta_and_doc_ids_follow_them(spark: SparkSession, samp
     assert row is not None
     import hashlib
 
-    expected = hashlib.sha256("web\x1fid:web-00001".encode()).hexdigest()[:32]
+    expected = hashlib.sha256(b"web\x1fid:web-00001").hexdigest()[:32]
     assert row["doc_id"] == expected
 
 
@@ -128,7 +130,11 @@ def test_doc_ids_are_deterministic_across_lakehouses(spark: SparkSession, tmp_pa
 @pytest.mark.parametrize(
     ("fmt", "content", "reasons"),
     [
-        ("jsonl", '{"id": "a", "text": "fine text here"}\n{"id": "a", "text": "same id twice"}\n', {"duplicate_id": 1}),
+        (
+            "jsonl",
+            '{"id": "a", "text": "fine text here"}\n{"id": "a", "text": "same id twice"}\n',
+            {"duplicate_id": 1},
+        ),
         ("jsonl", '{"id": "b", "text": "ok"} trailing\n', {"malformed_json": 1}),
         ("jsonl", '{"id": "c", "text": " \\t\\n "}\n', {"missing_text": 1}),
     ],
@@ -141,7 +147,10 @@ def test_bad_records_are_quarantined_with_a_reason(
     (landing / "in.jsonl").write_text(content, encoding="utf-8")
     config = load_config(
         REPO_ROOT / "conf",
-        overrides=[*lakehouse_overrides(tmp_path), f"ingest.sources=[{{name: t, path: {landing}, format: {fmt}, id_field: id}}]"],
+        overrides=[
+            *lakehouse_overrides(tmp_path),
+            f"ingest.sources=[{{name: t, path: {landing}, format: {fmt}, id_field: id}}]",
+        ],
     )
     tables = Tables(spark, config.lakehouse)
     result = run_ingest(RunContext(spark=spark, config=config, tables=tables))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 
-from conftest import REPO_ROOT
 from dq_engine.config import LakehouseSettings, load_config
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import StageError
