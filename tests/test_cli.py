@@ -42,7 +42,8 @@ def test_history_show_restore(spark: SparkSession, sample_run) -> None:  # type:
     hist = runner.invoke(app, ["history", "bronze_documents", *conf])
     assert hist.exit_code == 0, hist.output
     assert report.run_id in hist.output and "ingest" in hist.output
-    count_v0 = runner.invoke(app, ["show", "bronze_documents", "--version", "0", "--count", *conf])
+    # version 0 is the empty table ingest creates up front; version 1 is the first micro-batch
+    count_v0 = runner.invoke(app, ["show", "bronze_documents", "--version", "1", "--count", *conf])
     count_now = runner.invoke(app, ["show", "bronze_documents", "--count", *conf])
     assert count_v0.exit_code == count_now.exit_code == 0
     assert 0 < int(count_v0.output.strip()) < int(count_now.output.strip())

@@ -60,7 +60,8 @@ class Submitted:
         def parse(v: str) -> int | None:
             return None if v == "None" else int(v)
 
-        return {m[1]: (parse(m[2]), parse(m[3])) for m in TABLE_LINE.finditer(self.stdout)}
+        block = self.stdout.split("tables (version before -> after):\n", 1)[-1]
+        return {m[1]: (parse(m[2]), parse(m[3])) for m in TABLE_LINE.finditer(block)}
 
     def explain(self) -> str:
         return (

@@ -25,7 +25,14 @@ from pyspark.sql.streaming import StreamingQuery
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
 from dq_engine.ingest.readers import open_source_stream
-from dq_engine.ingest.records import REASON, bronze_rows, classify_records, quarantine_rows
+from dq_engine.ingest.records import (
+    BRONZE_SCHEMA,
+    QUARANTINE_SCHEMA,
+    REASON,
+    bronze_rows,
+    classify_records,
+    quarantine_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +207,8 @@ def run_ingest(ctx: RunContext) -> IngestResult:
     first error is raised.
     """
     tables = ctx.tables
+    tables.ensure("bronze_documents", BRONZE_SCHEMA)
+    tables.ensure("bronze_quarantine", QUARANTINE_SCHEMA)
     before = {name: tables.current_version(name) for name in ("bronze_documents", "bronze_quarantine")}
     started = [start_source(ctx, s) for s in ctx.config.ingest.sources]
     errors: list[BaseException] = []

@@ -16,23 +16,38 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, MapType, StringType, StructField, StructType, TimestampType
 
 from dq_engine.config.models import IngestSettings, SourceSettings
 from dq_engine.core import columns as C
 
-QUARANTINE_COLUMNS = (
-    "source",
-    "source_uri",
-    "reason",
-    "record_id",
-    C.DOC_ID,
-    "payload",
-    "payload_chars",
-    "payload_sha256",
-    C.INGEST_RUN_ID,
-    "quarantined_at",
-)
 REASON = "_reason"
+
+BRONZE_SCHEMA = StructType(
+    [
+        StructField(C.DOC_ID, StringType()),
+        StructField(C.TEXT, StringType()),
+        StructField(C.SOURCE, StringType()),
+        StructField(C.SOURCE_URI, StringType()),
+        StructField(C.INGEST_RUN_ID, StringType()),
+        StructField(C.INGESTED_AT, TimestampType()),
+        StructField(C.META, MapType(StringType(), StringType())),
+    ]
+)
+QUARANTINE_SCHEMA = StructType(
+    [
+        StructField("source", StringType()),
+        StructField("source_uri", StringType()),
+        StructField("reason", StringType()),
+        StructField("record_id", StringType()),
+        StructField(C.DOC_ID, StringType()),
+        StructField("payload", StringType()),
+        StructField("payload_chars", IntegerType()),
+        StructField("payload_sha256", StringType()),
+        StructField(C.INGEST_RUN_ID, StringType()),
+        StructField("quarantined_at", TimestampType()),
+    ]
+)
 
 
 def _is_blank(col: Column) -> Column:

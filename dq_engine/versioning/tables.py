@@ -20,6 +20,7 @@ from typing import Any
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from dq_engine.config.models import LakehouseSettings, TableLocation
 
@@ -125,6 +126,20 @@ class Tables:
         )
         df = reader.table(loc.name) if loc.name else reader.load(str(loc.path))
         return df.where(F.col("_change_type") == "insert").drop(*CDF_META_COLUMNS)
+
+    def ensure(self, name: str, schema: StructType) -> None:
+        """Create the table with ``schema`` and the change feed on, unless it exists.
+
+        Tables that several streams append to are created up front: two writers creating the same
+        empty table concurrently would fail with Delta's ProtocolChangedException.
+        """
+        if self.exists(name):
+            return
+        loc = self.location(name)
+        builder = DeltaTable.createIfNotExists(self.spark).addColumns(schema)
+        builder = builder.property("delta.enableChangeDataFeed", "true")
+        builder = builder.tableName(loc.name) if loc.name else builder.location(str(loc.path))
+        builder.execute()
 
     def append(
         self,
