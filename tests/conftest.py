@@ -51,3 +51,14 @@ def sample_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  
     config = load_config(REPO_ROOT / "conf", overrides=lakehouse_overrides(root))
     report = run_job("run", config, spark)
     return config, report
+
+
+@pytest.fixture()
+def ctx(spark: SparkSession, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A RunContext over an empty scratch lakehouse, for unit tests of single stages."""
+    from dq_engine.config import LakehouseSettings, load_config
+    from dq_engine.core.context import RunContext
+    from dq_engine.versioning import Tables
+
+    config = load_config(REPO_ROOT / "conf")
+    return RunContext(spark=spark, config=config, tables=Tables(spark, LakehouseSettings(root=str(tmp_path))))

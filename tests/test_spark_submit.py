@@ -85,6 +85,8 @@ def spark_submit(root: Path, *overrides: str) -> Submitted:
         "spark.ui.enabled=false",
         "--conf",
         "spark.ui.showConsoleProgress=false",
+        "--conf",  # keep ./spark-warehouse out of the repository
+        f"spark.sql.warehouse.dir={root / 'spark-warehouse'}",
         "jobs/run_pipeline.py",
         "run",
         "--set",

@@ -64,6 +64,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"--set {text!r}: empty key")
+    # Spark conf keys contain dots themselves: everything after "spark.conf." is one key.
+    if parts[:2] == ["spark", "conf"] and len(parts) > 3:
+        parts = ["spark", "conf", ".".join(parts[2:])]
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:

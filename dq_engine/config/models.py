@@ -26,6 +26,11 @@ class SparkSettings(StrictModel):
     @classmethod
     def _stringify(cls, value: Any) -> Any:
         if isinstance(value, dict):
+            nested = sorted(str(k) for k, v in value.items() if isinstance(v, dict | list))
+            if nested:
+                raise ValueError(
+                    f"Spark conf values must be scalars; quote dotted keys instead of nesting: {nested}"
+                )
             return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
         return value
 

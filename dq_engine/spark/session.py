@@ -79,7 +79,9 @@ def build_session(
         return active
 
     builder = SparkSession.builder.appName(app_name)
-    if master:
+    # Under spark-submit the driver JVM already exists (PYSPARK_GATEWAY_PORT is set) and its --master
+    # must win over the config's local default.
+    if master and "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master)
     merged = {**DELTA_CONF, **DEFAULT_CONF, f"spark.hadoop.{CODECS_KEY}": ZSTD_CODEC, **(conf or {})}
     if "spark.jars" not in merged:

@@ -81,3 +81,15 @@ def test_pipeline_errors_name_the_pipeline_file(tmp_path: Path) -> None:
     config = load_config(conf)
     with pytest.raises(ConfigError, match=r"pipelines/p.yaml: stages.0.parms"):
         load_pipeline(config)
+
+
+def test_dotted_spark_conf_keys_stay_whole() -> None:
+    config = load_config(REPO_ROOT / "conf", overrides=["spark.conf.spark.sql.shuffle.partitions=7"])
+    assert config.spark.conf["spark.sql.shuffle.partitions"] == "7"
+    assert "spark" not in config.spark.conf
+
+
+def test_nested_spark_conf_is_rejected(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, "spark:\n  conf:\n    spark:\n      sql: {x: 1}\n")
+    with pytest.raises(ConfigError, match="Spark conf values must be scalars"):
+        load_config(conf)

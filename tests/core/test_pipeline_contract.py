@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 
-from dq_engine.config import LakehouseSettings, PipelineSettings, StageSpec, load_config, load_pipeline
+from dq_engine.config import PipelineSettings, StageSpec, load_config, load_pipeline
 from dq_engine.core import Pipeline, PipelineError, RunContext, StageError, create_stage, registered_stages
-from dq_engine.versioning import Tables
-
-
-@pytest.fixture()
-def ctx(spark: SparkSession, tmp_path: Path) -> RunContext:
-    config = load_config(REPO_ROOT / "conf")
-    return RunContext(spark=spark, config=config, tables=Tables(spark, LakehouseSettings(root=str(tmp_path))))
 
 
 def test_registry_has_the_builtin_stages() -> None:

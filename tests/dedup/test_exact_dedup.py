@@ -5,14 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
-from pathlib import Path
 
-import pytest
 from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from dq_engine.config import LakehouseSettings, load_config
+from dq_engine.config import LakehouseSettings
 from dq_engine.core.context import RunContext
 from dq_engine.dedup import ExactDedup
 from dq_engine.versioning import Tables
@@ -72,12 +70,6 @@ def test_matches_ground_truth_groups(spark: SparkSession, sample_run) -> None:  
     # exactly one keeper per hash
     keepers = flagged.where(F.col("exact_reason").isNull()).groupBy("text_hash").count()
     assert keepers.where("count > 1").count() == 0
-
-
-@pytest.fixture()
-def ctx(spark: SparkSession, tmp_path: Path) -> RunContext:
-    config = load_config(REPO_ROOT / "conf")
-    return RunContext(spark=spark, config=config, tables=Tables(spark, LakehouseSettings(root=str(tmp_path))))
 
 
 def test_keeper_is_earliest_and_case_whitespace_insensitive(spark: SparkSession, ctx: RunContext) -> None:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import REPO_ROOT
 from pyspark.sql import SparkSession
 
-from dq_engine.config import LakehouseSettings, load_config
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import StageError
 from dq_engine.quality import LengthFilter
-from dq_engine.versioning import Tables
-
-
-@pytest.fixture()
-def ctx(spark: SparkSession, tmp_path: Path) -> RunContext:
-    config = load_config(REPO_ROOT / "conf")
-    return RunContext(spark=spark, config=config, tables=Tables(spark, LakehouseSettings(root=str(tmp_path))))
 
 
 def test_flags_by_chars_and_words(spark: SparkSession, ctx: RunContext) -> None:
