@@ -73,7 +73,7 @@ def classify_records(
         source: the source's settings (text and id fields).
         settings: ingest limits.
         run_id: this ingest run's id.
-        existing_ids: ``doc_id`` column of bronze, to quarantine ids already ingested.
+        existing_ids: bronze (``doc_id``, ``source_uri``), to quarantine ids ingested by earlier batches.
 
     Returns:
         One row per raw record with the bronze columns plus ``_reason`` and the quarantine payload
@@ -121,9 +121,11 @@ def classify_records(
     df = df.withColumn("_first_of_id", first_of_id)
     seen = F.lit(False)
     if existing_ids is not None:
-        df = df.join(
-            existing_ids.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left"
-        )
+        # A file belongs to exactly one micro-batch, so bronze rows from this batch's own files can only
+        # be this batch, replayed after a crash that came between its two appends: not duplicates.
+        batch_files = raw.select("source_uri").distinct()
+        earlier = existing_ids.select(C.DOC_ID, C.SOURCE_URI).join(batch_files, C.SOURCE_URI, "left_anti")
+        df = df.join(earlier.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left")
         seen = F.coalesce(F.col("_seen"), F.lit(False))
 
     reason = (

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import zstandard
 from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -98,14 +99,20 @@ def test_rerun_is_a_noop_and_new_files_are_picked_up(spark: SparkSession, tmp_pa
     assert second.records_read == 0 and second.ingested == 0
     assert tables.current_version("bronze_documents") == version_after_first
 
-    # a new file lands: only it is read, and its records get new ids
+    # new files land (gzip and zstd): only they are read, and their records get new ids
     with gzip.open(landing / "tickets" / "tickets-002.txt.gz", "wt", encoding="utf-8") as fh:
         fh.write("printer on floor 3 jams every morning since the update\n\n")
+    zstd_lines = "scanner on floor 2 is offline again\nvpn drops every hour for the night shift\n"
+    (landing / "tickets" / "tickets-003.txt.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(zstd_lines.encode())
+    )
     third = run_ingest(RunContext(spark=spark, config=config, tables=tables))
-    assert (third.records_read, third.ingested, third.quarantined) == (2, 1, 1)
+    assert (third.records_read, third.ingested, third.quarantined) == (4, 3, 1)
     assert third.sources[0].quarantine_reasons == {"missing_text": 1}
-    ids_all = {r["doc_id"] for r in tables.read("bronze_documents").select("doc_id").collect()}
-    assert ids_first < ids_all and len(ids_all) == len(ids_first) + 1
+    bronze = tables.read("bronze_documents")
+    ids_all = {r["doc_id"] for r in bronze.select("doc_id").collect()}
+    assert ids_first < ids_all and len(ids_all) == len(ids_first) + 3
+    assert bronze.where("text = 'scanner on floor 2 is offline again'").count() == 1
 
 
 def test_doc_ids_are_deterministic_across_lakehouses(spark: SparkSession, tmp_path: Path) -> None:
@@ -152,3 +159,39 @@ def test_bad_records_are_quarantined_with_a_reason(
     result = run_ingest(RunContext(spark=spark, config=config, tables=tables))
     assert dict(result.sources[0].quarantine_reasons) == reasons
     assert result.ingested + result.quarantined == result.records_read == content.count("\n")
+
+
+def test_replayed_batch_is_not_its_own_duplicate(spark: SparkSession, tmp_path: Path) -> None:
+    """A micro-batch replayed after a crash between its two appends must classify as it did first."""
+    from dq_engine.ingest import classify_records
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "in.jsonl").write_text('{"id": "x1", "text": "a document about replays"}\n', encoding="utf-8")
+    config = load_config(
+        REPO_ROOT / "conf",
+        overrides=[
+            *lakehouse_overrides(tmp_path),
+            f"ingest.sources=[{{name: t, path: {landing}, format: jsonl, id_field: id}}]",
+        ],
+    )
+    tables = Tables(spark, config.lakehouse)
+    run_ingest(RunContext(spark=spark, config=config, tables=tables))
+    bronze = tables.read("bronze_documents")
+    uri = bronze.head()["source_uri"]
+    schema = (
+        "source_uri string, record_pos string, payload string, payload_ok boolean, "
+        "parsed map<string,string>, parse_error string"
+    )
+    record = ('{"id": "x1"}', True, {"id": "x1", "text": "a document about replays"}, None)
+    source = config.ingest.sources[0]
+
+    replay = spark.createDataFrame([(uri, None, *record)], schema)
+    reasons = [r["_reason"] for r in classify_records(replay, source, config.ingest, "r2", bronze).collect()]
+    assert reasons == [None]
+
+    other_file = spark.createDataFrame([(uri + ".other", None, *record)], schema)
+    reasons = [
+        r["_reason"] for r in classify_records(other_file, source, config.ingest, "r3", bronze).collect()
+    ]
+    assert reasons == ["duplicate_id"]
