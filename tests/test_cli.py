@@ -146,3 +146,15 @@ def test_apply_stage_rejects_unknown_names_and_bad_params(tmp_path: Path) -> Non
         ],
     )
     assert bad.exit_code == 1 and "min_charz" in bad.output
+
+
+def test_job_json_report_is_machine_readable(spark: SparkSession, sample_run) -> None:  # type: ignore[no-untyped-def]
+    config, _report = sample_run
+    root = Path(config.lakehouse.root).parent
+    result = runner.invoke(app, ["ingest", "--json", "--conf-dir", str(REPO_ROOT / "conf"), *_sets(root)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "succeeded" and report["job"] == "ingest"
+    sources = report["ingest"]["sources"]
+    assert {s["source"] for s in sources} >= {"web", "tickets"}
+    assert sum(s["records_read"] for s in sources) == 0  # the sample run ingested everything already

@@ -50,7 +50,7 @@ class SourceIngestResult:
     records_read: int = 0
     ingested: int = 0
     quarantined: int = 0
-    quarantine_reasons: Counter[str] = field(default_factory=Counter)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
     skipped: str | None = None
 
 
@@ -169,7 +169,9 @@ def start_source(ctx: RunContext, source: SourceSettings) -> tuple[SourceIngestR
         result.records_read += read
         result.ingested += ingested
         result.quarantined += quarantined
-        result.quarantine_reasons.update({str(k): v for k, v in counts.items() if k is not None})
+        for reason, n in counts.items():
+            if reason is not None:
+                result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + n
         log.info(
             "source %s batch %d: read=%d ingested=%d quarantined=%d",
             source.name,
