@@ -112,6 +112,9 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
         )
         sink.log_params({f"input_version.{k}": v for k, v in report.versions_before.items()})
         resolved = config.model_dump(mode="json")
+        # Every resolved setting as a param (searchable in the MLflow UI; long values truncated) and
+        # the whole config as an artifact (exact).
+        sink.log_params({"config": resolved})
         sink.log_dict(resolved, "config/resolved.json")
         if pipeline is not None:
             sink.log_dict(load_pipeline(config).model_dump(mode="json"), "config/pipeline.json")

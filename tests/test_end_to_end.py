@@ -52,6 +52,8 @@ def test_mlflow_run_has_params_metrics_and_artifacts(sample_run) -> None:  # typ
     assert run.info.status == "FINISHED"
     assert run.data.params["job"] == "run"
     assert run.data.params["output_version.gold_documents"] == "0"
+    assert run.data.params["config.ingest.max_text_chars"] == str(config.ingest.max_text_chars)
+    assert run.data.params["config.lakehouse.root"] == config.lakehouse.root
     metrics = run.data.metrics
     assert metrics["ingest.records_read"] == GROUND_TRUTH["totals"]["records"]
     assert metrics["ingest.quarantined.malformed_json"] == 4
