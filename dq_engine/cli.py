@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -53,6 +54,14 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
     spark = session_for(config)
     try:
         report = run_job(job, config, spark)  # type: ignore[arg-type]
+    except Exception as exc:
+        if os.environ.get("DQ_ENGINE_DEBUG"):
+            raise
+        # The MLflow run is marked FAILED and ops.runs has a `failed` row with this message.
+        typer.echo(
+            f"{job} failed: {type(exc).__name__}: {exc}\n(set DQ_ENGINE_DEBUG=1 for the traceback)", err=True
+        )
+        raise typer.Exit(1) from None
     finally:
         if owns_session:
             stop_session(spark)

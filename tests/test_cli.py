@@ -158,3 +158,15 @@ def test_job_json_report_is_machine_readable(spark: SparkSession, sample_run) ->
     sources = report["ingest"]["sources"]
     assert {s["source"] for s in sources} >= {"web", "tickets"}
     assert sum(s["records_read"] for s in sources) == 0  # the sample run ingested everything already
+
+
+def test_unreadable_source_fails_with_a_clear_message(spark: SparkSession, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "broken.parquet").write_bytes(b"this is not parquet")
+    source = f"ingest.sources=[{{name: broken, path: {landing}, format: parquet}}]"
+    result = runner.invoke(
+        app, ["ingest", "--conf-dir", str(REPO_ROOT / "conf"), *_sets(tmp_path), "--set", source]
+    )
+    assert result.exit_code == 1
+    assert "ingest failed: SourceError: source 'broken': cannot infer schema" in result.output
