@@ -118,8 +118,13 @@ def _landing_has_files(source: SourceSettings) -> bool:
     return path.is_dir() and any(p.is_file() and not p.name.startswith((".", "_")) for p in path.rglob("*"))
 
 
-def start_source(ctx: RunContext, source: SourceSettings) -> tuple[SourceIngestResult, StreamingQuery | None]:
-    """Start one source's availableNow stream; its result fills in as micro-batches complete."""
+def start_source(
+    ctx: RunContext, source: SourceSettings, stream: DataFrame | None = None
+) -> tuple[SourceIngestResult, StreamingQuery | None]:
+    """Start one source's availableNow stream; its result fills in as micro-batches complete.
+
+    ``stream`` is the source's raw-record stream when the caller opened it already.
+    """
     result = SourceIngestResult(source=source.name)
     if not _landing_has_files(source):
         result.skipped = f"no files under {source.path}"
@@ -181,7 +186,8 @@ def start_source(ctx: RunContext, source: SourceSettings) -> tuple[SourceIngestR
             quarantined,
         )
 
-    stream = open_source_stream(ctx.spark, source)
+    if stream is None:
+        stream = open_source_stream(ctx.spark, source)
     query = (
         stream.writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
         .foreachBatch(process)
@@ -212,7 +218,19 @@ def run_ingest(ctx: RunContext) -> IngestResult:
     tables.ensure("bronze_documents", BRONZE_SCHEMA)
     tables.ensure("bronze_quarantine", QUARANTINE_SCHEMA)
     before = {name: tables.current_version(name) for name in ("bronze_documents", "bronze_quarantine")}
-    started = [start_source(ctx, s) for s in ctx.config.ingest.sources]
+    # Open every source first (schema inference, option checks), so a misconfigured source fails the
+    # job before any stream has written anything.
+    sources = ctx.config.ingest.sources
+    streams = [open_source_stream(ctx.spark, s) if _landing_has_files(s) else None for s in sources]
+    started: list[tuple[SourceIngestResult, StreamingQuery | None]] = []
+    try:
+        for source, stream in zip(sources, streams, strict=True):
+            started.append(start_source(ctx, source, stream))
+    except Exception:
+        for _result, query in started:
+            if query is not None:
+                query.stop()
+        raise
     errors: list[BaseException] = []
     for _result, query in started:
         if query is None:
