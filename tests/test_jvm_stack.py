@@ -55,3 +55,11 @@ def test_zstd_landing_files_decode_without_native_hadoop(spark: SparkSession, tm
 
     (tmp_path / "a.txt.zst").write_bytes(zstandard.ZstdCompressor().compress(b"one\ntwo\n"))
     assert sorted(r["value"] for r in spark.read.text(str(tmp_path)).collect()) == ["one", "two"]
+
+
+def test_adopting_an_active_session_keeps_it_and_registers_the_codec(spark: SparkSession) -> None:
+    from dq_engine.spark.session import ZSTD_CODEC, build_session
+
+    adopted = build_session(conf={"spark.sql.shuffle.partitions": "2"})
+    assert adopted is spark
+    assert adopted.conf.get("io.compression.codecs") == ZSTD_CODEC  # the class loaded from spark.jars

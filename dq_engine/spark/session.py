@@ -23,9 +23,6 @@ log = logging.getLogger(__name__)
 
 # pydeequ refuses to import without it; it must match the Spark line the Deequ jar was built for.
 os.environ.setdefault("SPARK_VERSION", ".".join(pyspark.__version__.split(".")[:2]))
-# Python workers must run the driver's interpreter (the venv with pyarrow), not whatever python3 is first
-# on PATH. Only for local sessions: on a cluster the platform's image decides.
-os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -83,6 +80,10 @@ def build_session(
     # must win over the config's local default.
     if master and "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master)
+        if master.startswith("local"):
+            # Local Python workers must run this interpreter (the venv with pyarrow), not the first
+            # python3 on PATH. Never on a cluster: executors there have their own interpreter.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     merged = {**DELTA_CONF, **DEFAULT_CONF, f"spark.hadoop.{CODECS_KEY}": ZSTD_CODEC, **(conf or {})}
     if "spark.jars" not in merged:
         merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
@@ -97,11 +98,8 @@ def build_session(
 
 def _jvm_has_class(spark: SparkSession, name: str) -> bool:
     try:
-        spark.sparkContext._jvm.java.lang.Class.forName(  # type: ignore[union-attr]
-            name,
-            True,
-            spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),  # type: ignore[union-attr]
-        )
+        # Spark's own lookup: the context class loader that holds spark.jars / cluster libraries.
+        spark.sparkContext._jvm.org.apache.spark.util.Utils.classForName(name, True, False)  # type: ignore[union-attr]
         return True
     except Exception:  # noqa: BLE001 - py4j wraps ClassNotFoundException
         return False
