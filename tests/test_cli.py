@@ -93,6 +93,27 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
     assert list(frame["length_filter_reason"]) == ["too_short", None, None]
     assert list(frame["length_filter_score"]) == [4.0, 27.0, 27.0]
 
+    # Parquet input works the same way
+    parquet_in = tmp_path / "docs.parquet"
+    pd.read_json(docs, lines=True).to_parquet(parquet_in)
+    result = runner.invoke(
+        app,
+        [
+            "apply-stage",
+            "length_filter",
+            "--input",
+            str(parquet_in),
+            "--output",
+            str(tmp_path / "pq_out"),
+            "--set",
+            "min_chars=10",
+            "--conf-dir",
+            str(REPO_ROOT / "conf"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rejected_by_reason"] == {"too_short": 1}
+
     pipeline_out = tmp_path / "pipeline_out"
     result = runner.invoke(
         app,
