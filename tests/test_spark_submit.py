@@ -2,8 +2,8 @@
 
 spark-submit starts the driver JVM (master, jars, Delta extensions from its own flags) and then the
 job's Python, whose ``session_for`` attaches to that JVM through ``SparkSession.builder.getOrCreate``.
-``--set spark.master=null`` lets spark-submit's ``--master`` stand (``conf/env/local.yaml`` says
-``local[*]``, and a master set by the builder would override the flag).
+No ``--set spark.master`` is needed: the session builder sees it runs inside spark-submit's JVM
+(``PYSPARK_GATEWAY_PORT``) and lets ``--master`` stand over the config's ``local[*]``.
 """
 
 from __future__ import annotations
@@ -89,8 +89,6 @@ def spark_submit(root: Path, *overrides: str) -> Submitted:
         f"spark.sql.warehouse.dir={root / 'spark-warehouse'}",
         "jobs/run_pipeline.py",
         "run",
-        "--set",
-        "spark.master=null",
         "--set",
         f"lakehouse.root={root / 'lakehouse'}",
         "--set",
