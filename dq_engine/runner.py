@@ -204,6 +204,7 @@ def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: Job
         try:
             report.audit = res_a = run_audit(ctx, publish=True)
         except AuditFailedError as exc:
+            report.audit = exc.result  # its checks go to the MLflow run as audit/results.json
             record_run(
                 tables,
                 run_id=ctx.run_id,

@@ -110,8 +110,13 @@ def test_error_check_blocks_publish(spark: SparkSession, tmp_path: Path) -> None
     assert results.where("constraint_status = 'Failure'").count() == 1
     runs = tables.read("ops_runs").where(F.col("run_id") == report.run_id)
     assert runs.where("job = 'publish' and status = 'blocked'").count() == 1
-    mlflow.set_tracking_uri(config.mlflow.tracking_uri)
-    assert mlflow.MlflowClient().get_run(report.mlflow_run_id).info.status == "FAILED"
+    client = mlflow.MlflowClient(tracking_uri=report.mlflow_tracking_uri)
+    assert client.get_run(report.mlflow_run_id).info.status == "FAILED"
+    audit = json.loads(
+        Path(client.download_artifacts(report.mlflow_run_id, "audit/results.json")).read_text()
+    )
+    assert audit["passed"] is False
+    assert [c["constraint_status"] for c in audit["constraints"]] == ["Failure"]
 
     # fixing the suite publishes the batch that was held back
     fixed = config.model_copy(update={"audit": config.audit.model_copy(update={"suite": "silver_documents"})})

@@ -20,7 +20,11 @@ PUBLISH_APP_ID = "dq-engine-publish"
 
 
 class AuditFailedError(RuntimeError):
-    """An Error-level check failed; nothing was published."""
+    """An Error-level check failed; nothing was published. ``result`` holds what the audit found."""
+
+    def __init__(self, message: str, result: AuditResult | None = None):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -99,7 +103,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     )
     result.results_version = tables.current_version("ops_dq_results")
     if not outcome.passed:
-        raise AuditFailedError(result.failure_message())
+        raise AuditFailedError(result.failure_message(), result)
     if publish:
         gold = batch.withColumns({C.PUBLISH_RUN_ID: F.lit(ctx.run_id), C.PUBLISHED_AT: F.current_timestamp()})
         tables.append(
