@@ -30,8 +30,6 @@ Sets = Annotated[
     list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set lakehouse.root=/tmp/lh.")
 ]
 
-EXIT_AUDIT_FAILED = 2
-
 
 def _config(conf_dir: Path, env: str | None, sets: list[str] | None) -> AppConfig:
     try:
@@ -69,10 +67,8 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
         typer.echo(json.dumps(_report_json(report), indent=2, default=str))
     else:
         typer.echo(format_summary(report))
-    if report.status == "audit_failed":
-        raise typer.Exit(EXIT_AUDIT_FAILED)
-    if not report.ok:
-        raise typer.Exit(1)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def _report_json(report: object) -> dict[str, object]:

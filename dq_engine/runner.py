@@ -27,6 +27,8 @@ from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
 
+EXIT_AUDIT_FAILED = 2
+
 Job = Literal["ingest", "curate", "audit", "run"]
 STEPS: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
@@ -65,6 +67,11 @@ class JobReport:
     def ok(self) -> bool:
         return self.status == "succeeded"
 
+    @property
+    def exit_code(self) -> int:
+        """Process exit code for CLIs and job scripts: 0 success, 2 audit blocked the publish, 1 other."""
+        return {"succeeded": 0, "audit_failed": EXIT_AUDIT_FAILED}.get(self.status, 1)
+
 
 def session_for(config: AppConfig) -> SparkSession:
     """Build or adopt the SparkSession the config describes."""
@@ -90,17 +97,15 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
     spark = spark or session_for(config)
     tables = Tables(spark, config.lakehouse)
     ctx = RunContext(spark=spark, config=config, tables=tables, run_id=new_run_id())
-    pipeline = Pipeline.from_settings(load_pipeline(config)) if job in ("curate", "run") else None
+    pipeline_settings = load_pipeline(config) if job in ("curate", "run") else None
+    pipeline = Pipeline.from_settings(pipeline_settings) if pipeline_settings else None
     report = JobReport(run_id=ctx.run_id, job=job)
     report.locations = {name: tables.describe(name) for name in TABLES_REPORTED}
     report.versions_before = _versions(tables)
     tags = {"dq_engine.job": job, "dq_engine.run_id": ctx.run_id, "dq_engine.env": config.env}
     with mlflow_run(config.mlflow, run_name=f"{job}-{ctx.run_id}", tags=tags) as sink:
         report.mlflow_run_id = sink.run_id
-        if sink.run is not None:
-            import mlflow
-
-            report.mlflow_tracking_uri = mlflow.get_tracking_uri()
+        report.mlflow_tracking_uri = sink.tracking_uri
         sink.log_params(
             {
                 "job": job,
@@ -116,8 +121,8 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
         # the whole config as an artifact (exact).
         sink.log_params({"config": resolved})
         sink.log_dict(resolved, "config/resolved.json")
-        if pipeline is not None:
-            sink.log_dict(load_pipeline(config).model_dump(mode="json"), "config/pipeline.json")
+        if pipeline_settings is not None:
+            sink.log_dict(pipeline_settings.model_dump(mode="json"), "config/pipeline.json")
         try:
             for step in STEPS[job]:
                 _run_step(step, ctx, pipeline, report)
@@ -125,6 +130,7 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
         except AuditFailedError as exc:
             report.status = "audit_failed"
             report.message = str(exc)
+            sink.status = "FAILED"
         except Exception as exc:
             report.status = "failed"
             report.message = f"{type(exc).__name__}: {exc}"
@@ -155,58 +161,24 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
                 )
             sink.set_tags({"dq_engine.status": report.status})
             sink.log_text(format_summary(report), "summary.txt")
-    if report.status == "audit_failed" and sink.run is not None:
-        import mlflow
-
-        mlflow.MlflowClient().set_terminated(sink.run.info.run_id, status="FAILED")
     return report
 
 
 def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: JobReport) -> None:
-    tables = ctx.tables
     started = datetime.now(timezone.utc)
+    part: IngestResult | CurateResult | AuditResult
     if step == "ingest":
-        report.ingest = res_i = run_ingest(ctx)
-        record_run(
-            tables,
-            run_id=ctx.run_id,
-            job="ingest",
-            status="succeeded",
-            started_at=started,
-            output_versions={
-                "bronze_documents": res_i.bronze_version,
-                "bronze_quarantine": res_i.quarantine_version,
-            },
-            counts={
-                "records_read": res_i.records_read,
-                "ingested": res_i.ingested,
-                "quarantined": res_i.quarantined,
-            },
-        )
+        report.ingest = part = run_ingest(ctx)
     elif step == "curate":
         assert pipeline is not None
-        report.curate = res_c = run_curate(ctx, pipeline)
-        record_run(
-            tables,
-            run_id=ctx.run_id,
-            job="curate",
-            status="succeeded",
-            started_at=started,
-            input_versions={"bronze_documents": res_c.bronze_to},
-            output_versions={
-                "silver_documents": res_c.silver_version,
-                "silver_rejections": res_c.rejections_version,
-            },
-            counts={"documents_in": res_c.documents_in, "kept": res_c.kept, "rejected": res_c.rejected},
-            message=res_c.skipped,
-        )
-    elif step == "audit":
+        report.curate = part = run_curate(ctx, pipeline)
+    else:
         try:
-            report.audit = res_a = run_audit(ctx, publish=True)
+            report.audit = part = run_audit(ctx, publish=True)
         except AuditFailedError as exc:
             report.audit = exc.result  # its checks go to the MLflow run as audit/results.json
             record_run(
-                tables,
+                ctx.tables,
                 run_id=ctx.run_id,
                 job="publish",
                 status="blocked",
@@ -214,16 +186,7 @@ def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: Job
                 message=str(exc)[:2000],
             )
             raise
-        record_run(
-            tables,
-            run_id=ctx.run_id,
-            job="publish",
-            status="succeeded",
-            started_at=started,
-            input_versions={"silver_documents": res_a.silver_to},
-            output_versions={"gold_documents": res_a.gold_version, "ops_dq_results": res_a.results_version},
-            message=res_a.skipped,
-        )
+    record_run(ctx.tables, run_id=ctx.run_id, status="succeeded", started_at=started, **part.ops_record())
 
 
 def format_summary(report: JobReport) -> str:

@@ -13,8 +13,6 @@ import sys
 from dq_engine.config.loader import ConfigError, load_config
 from dq_engine.runner import format_summary, run_job, session_for
 
-EXIT_AUDIT_FAILED = 2
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a dq-engine job (ingest, curate, audit or run).")
@@ -30,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report = run_job(args.job, config, session_for(config))
     print(format_summary(report))
-    if report.status == "audit_failed":
-        return EXIT_AUDIT_FAILED
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -41,6 +41,14 @@ def lakehouse_overrides(root: Path) -> list[str]:
     ]
 
 
+def config_with_sources(root: Path, *sources: str, extra: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """The repo config with tables under ``root``, reading only ``sources`` (YAML flow mappings)."""
+    from dq_engine.config import load_config
+
+    overrides = [*lakehouse_overrides(root), f"ingest.sources=[{', '.join(sources)}]", *extra]
+    return load_config(REPO_ROOT / "conf", overrides=overrides)
+
+
 @pytest.fixture(scope="session")
 def sample_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The whole pipeline run once on the bundled sample, shared by the tests that inspect its tables."""

@@ -22,6 +22,12 @@ def _sets(root: Path) -> list[str]:
     return out
 
 
+def _apply_stage(name: str, input_path: Path, output_path: Path, *params: str):  # type: ignore[no-untyped-def]
+    sets = [arg for p in params for arg in ("--set", p)]
+    args = ["apply-stage", name, "--input", str(input_path), "--output", str(output_path), *sets]
+    return runner.invoke(app, [*args, "--conf-dir", str(REPO_ROOT / "conf")])
+
+
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
@@ -71,21 +77,7 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "apply-stage",
-            "length_filter",
-            "--input",
-            str(docs),
-            "--output",
-            str(out),
-            "--set",
-            "min_chars=10",
-            "--conf-dir",
-            str(REPO_ROOT / "conf"),
-        ],
-    )
+    result = _apply_stage("length_filter", docs, out, "min_chars=10")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["kept"] == 2 and summary["rejected_by_reason"] == {"too_short": 1}
@@ -96,38 +88,12 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
     # Parquet input works the same way
     parquet_in = tmp_path / "docs.parquet"
     pd.read_json(docs, lines=True).to_parquet(parquet_in)
-    result = runner.invoke(
-        app,
-        [
-            "apply-stage",
-            "length_filter",
-            "--input",
-            str(parquet_in),
-            "--output",
-            str(tmp_path / "pq_out"),
-            "--set",
-            "min_chars=10",
-            "--conf-dir",
-            str(REPO_ROOT / "conf"),
-        ],
-    )
+    result = _apply_stage("length_filter", parquet_in, tmp_path / "pq_out", "min_chars=10")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rejected_by_reason"] == {"too_short": 1}
 
     pipeline_out = tmp_path / "pipeline_out"
-    result = runner.invoke(
-        app,
-        [
-            "apply-stage",
-            "default",
-            "--input",
-            str(docs),
-            "--output",
-            str(pipeline_out),
-            "--conf-dir",
-            str(REPO_ROOT / "conf"),
-        ],
-    )
+    result = _apply_stage("default", docs, pipeline_out)
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(pipeline_out).sort_values("doc_id")
     assert list(frame["decision_reason"]) == ["too_short", None, "exact_duplicate"]
@@ -137,35 +103,9 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
 def test_apply_stage_rejects_unknown_names_and_bad_params(tmp_path: Path) -> None:
     docs = tmp_path / "d.jsonl"
     docs.write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
-    unknown = runner.invoke(
-        app,
-        [
-            "apply-stage",
-            "nope",
-            "--input",
-            str(docs),
-            "--output",
-            str(tmp_path / "o"),
-            "--conf-dir",
-            str(REPO_ROOT / "conf"),
-        ],
-    )
+    unknown = _apply_stage("nope", docs, tmp_path / "o")
     assert unknown.exit_code == 1 and "unknown stage or pipeline" in unknown.output
-    bad = runner.invoke(
-        app,
-        [
-            "apply-stage",
-            "length_filter",
-            "--input",
-            str(docs),
-            "--output",
-            str(tmp_path / "o"),
-            "--set",
-            "min_charz=3",
-            "--conf-dir",
-            str(REPO_ROOT / "conf"),
-        ],
-    )
+    bad = _apply_stage("length_filter", docs, tmp_path / "o", "min_charz=3")
     assert bad.exit_code == 1 and "min_charz" in bad.output
 
 

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import mlflow
-from conftest import REPO_ROOT, lakehouse_overrides
+from conftest import REPO_ROOT, config_with_sources
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from dq_engine.config import load_config
 from dq_engine.runner import format_summary, run_job
 from dq_engine.versioning import Tables
 
@@ -93,13 +92,10 @@ def test_error_check_blocks_publish(spark: SparkSession, tmp_path: Path) -> None
         encoding="utf-8",
     )
     landing = REPO_ROOT / "data" / "sample" / "landing" / "pages"
-    config = load_config(
-        REPO_ROOT / "conf",
-        overrides=[
-            *lakehouse_overrides(tmp_path),
-            f"ingest.sources=[{{name: pages, path: {landing}, format: text, text_mode: file}}]",
-            f"audit.suite={suite}",
-        ],
+    config = config_with_sources(
+        tmp_path,
+        f"{{name: pages, path: {landing}, format: text, text_mode: file}}",
+        extra=(f"audit.suite={suite}",),
     )
     report = run_job("run", config, spark)
     assert report.status == "audit_failed"
@@ -129,13 +125,7 @@ def test_time_travel_and_restore(spark: SparkSession, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "a.txt").write_text("the first document has enough words to pass\n", encoding="utf-8")
-    config = load_config(
-        REPO_ROOT / "conf",
-        overrides=[
-            *lakehouse_overrides(tmp_path),
-            f"ingest.sources=[{{name: t, path: {landing}, format: text}}]",
-        ],
-    )
+    config = config_with_sources(tmp_path, f"{{name: t, path: {landing}, format: text}}")
     assert run_job("run", config, spark).ok
     (landing / "b.txt").write_text("a second document arrives in a later batch\n", encoding="utf-8")
     second = run_job("run", config, spark)

@@ -43,6 +43,15 @@ class AuditResult:
     results_version: int | None = None
     skipped: str | None = None
 
+    def ops_record(self) -> dict[str, Any]:
+        """This step's ``ops.runs`` fields; ``silver_to`` is the next audit's watermark."""
+        return {
+            "job": "publish",
+            "input_versions": {"silver_documents": self.silver_to},
+            "output_versions": {"gold_documents": self.gold_version, "ops_dq_results": self.results_version},
+            "message": self.skipped,
+        }
+
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {"audit.constraints": len(self.checks), "audit.failures": len(self.failures)}
         if self.passed is not None:

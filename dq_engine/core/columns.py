@@ -16,8 +16,6 @@ CURATED_AT = "curated_at"
 PUBLISH_RUN_ID = "publish_run_id"
 PUBLISHED_AT = "published_at"
 
-BRONZE_COLUMNS = (DOC_ID, TEXT, SOURCE, SOURCE_URI, INGEST_RUN_ID, INGESTED_AT, META)
-
 # The decide step's working columns; never persisted in silver.documents.
 DECISION_STAGE = "_decision_stage"
 DECISION_REASON = "_decision_reason"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
@@ -33,6 +34,19 @@ class CurateResult:
     silver_version: int | None = None
     rejections_version: int | None = None
     skipped: str | None = None
+
+    def ops_record(self) -> dict[str, Any]:
+        """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark."""
+        return {
+            "job": "curate",
+            "input_versions": {"bronze_documents": self.bronze_to},
+            "output_versions": {
+                "silver_documents": self.silver_version,
+                "silver_rejections": self.rejections_version,
+            },
+            "counts": {"documents_in": self.documents_in, "kept": self.kept, "rejected": self.rejected},
+            "message": self.skipped,
+        }
 
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
@@ -75,6 +76,21 @@ class IngestResult:
     def quarantined(self) -> int:
         return sum(s.quarantined for s in self.sources)
 
+    def ops_record(self) -> dict[str, Any]:
+        """This step's ``ops.runs`` fields (see :func:`dq_engine.versioning.runs.record_run`)."""
+        return {
+            "job": "ingest",
+            "output_versions": {
+                "bronze_documents": self.bronze_version,
+                "bronze_quarantine": self.quarantine_version,
+            },
+            "counts": {
+                "records_read": self.records_read,
+                "ingested": self.ingested,
+                "quarantined": self.quarantined,
+            },
+        }
+
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {
             "ingest.records_read": self.records_read,
@@ -119,14 +135,15 @@ def _landing_has_files(source: SourceSettings) -> bool:
 
 
 def start_source(
-    ctx: RunContext, source: SourceSettings, stream: DataFrame | None = None
+    ctx: RunContext, source: SourceSettings, stream: DataFrame | None
 ) -> tuple[SourceIngestResult, StreamingQuery | None]:
     """Start one source's availableNow stream; its result fills in as micro-batches complete.
 
-    ``stream`` is the source's raw-record stream when the caller opened it already.
+    ``stream`` is the source's raw-record stream (:func:`open_source_stream`), None when its landing
+    folder holds no files: the source is then reported as skipped.
     """
     result = SourceIngestResult(source=source.name)
-    if not _landing_has_files(source):
+    if stream is None:
         result.skipped = f"no files under {source.path}"
         log.warning("source %s: %s", source.name, result.skipped)
         return result, None
@@ -186,8 +203,6 @@ def start_source(
             quarantined,
         )
 
-    if stream is None:
-        stream = open_source_stream(ctx.spark, source)
     query = (
         stream.writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
         .foreachBatch(process)
@@ -196,14 +211,6 @@ def start_source(
         .start()
     )
     return result, query
-
-
-def ingest_source(ctx: RunContext, source: SourceSettings) -> SourceIngestResult:
-    """Run one source's stream to completion (availableNow) and return its counts."""
-    result, query = start_source(ctx, source)
-    if query is not None:
-        query.awaitTermination()
-    return result
 
 
 def run_ingest(ctx: RunContext) -> IngestResult:
@@ -281,7 +288,6 @@ __all__ = [
     "IngestAccountingError",
     "IngestResult",
     "SourceIngestResult",
-    "ingest_source",
     "run_ingest",
     "start_source",
 ]

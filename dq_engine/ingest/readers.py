@@ -22,7 +22,6 @@ from pyspark.sql.types import StringType, StructField, StructType
 from dq_engine.config.models import SourceSettings
 
 CORRUPT = "_corrupt_record"
-RAW_COLUMNS = ("source_uri", "record_pos", "payload", "payload_ok", "parsed", "parse_error")
 
 
 class SourceError(ValueError):

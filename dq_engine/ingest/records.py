@@ -155,7 +155,7 @@ def classify_records(
 
 def bronze_rows(classified: DataFrame) -> DataFrame:
     """The rows of a classified batch that go to ``bronze.documents``."""
-    return classified.where(F.col(REASON).isNull()).select(*C.BRONZE_COLUMNS)
+    return classified.where(F.col(REASON).isNull()).select(*BRONZE_SCHEMA.fieldNames())
 
 
 def quarantine_rows(classified: DataFrame) -> DataFrame:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import mlflow
 
 from dq_engine.config.models import MlflowSettings
 
@@ -28,53 +31,45 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 class MlflowSink:
-    """Thin wrapper over an active MLflow run; a disabled sink records nothing."""
+    """Thin wrapper over an active MLflow run; a disabled sink (``run`` None) records nothing.
+
+    ``status`` is the status the run ends with when its block exits normally; a job that completes
+    but must count as failed (a blocked publish) sets it to ``FAILED``.
+    """
 
     def __init__(self, run: Any | None):
         self.run = run
+        self.status = "FINISHED"
 
     @property
     def run_id(self) -> str | None:
         return None if self.run is None else str(self.run.info.run_id)
 
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        if self.run is None:
-            return
-        import mlflow
+    @property
+    def tracking_uri(self) -> str | None:
+        return None if self.run is None else str(mlflow.get_tracking_uri())
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
         clean = {k: str(v)[:MAX_PARAM_CHARS] for k, v in flatten(params).items() if v is not None}
-        if clean:
+        if self.run is not None and clean:
             mlflow.log_params(clean)
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
-        if self.run is None:
-            return
-        import mlflow
-
         clean = {_metric_key(k): float(v) for k, v in metrics.items() if v is not None}
-        if clean:
+        if self.run is not None and clean:
             mlflow.log_metrics(clean)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        if self.run is None:
-            return
-        import mlflow
-
-        mlflow.set_tags({k: str(v) for k, v in tags.items() if v is not None})
+        if self.run is not None:
+            mlflow.set_tags({k: str(v) for k, v in tags.items() if v is not None})
 
     def log_dict(self, data: Any, artifact_file: str) -> None:
-        if self.run is None:
-            return
-        import mlflow
-
-        mlflow.log_dict(data, artifact_file)
+        if self.run is not None:
+            mlflow.log_dict(data, artifact_file)
 
     def log_text(self, text: str, artifact_file: str) -> None:
-        if self.run is None:
-            return
-        import mlflow
-
-        mlflow.log_text(text, artifact_file)
+        if self.run is not None:
+            mlflow.log_text(text, artifact_file)
 
 
 def _metric_key(key: str) -> str:
@@ -96,10 +91,6 @@ def mlflow_run(
     if not settings.enabled:
         yield MlflowSink(None)
         return
-    import logging
-
-    import mlflow
-
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Not os.environ["MLFLOW_TRACKING_URI"] here: mlflow.set_tracking_uri writes that variable itself,
     # so it would pin every later run in this process to the first store. A null tracking_uri leaves
@@ -126,4 +117,4 @@ def mlflow_run(
         mlflow.end_run(status="FAILED")
         raise
     else:
-        mlflow.end_run(status="FINISHED")
+        mlflow.end_run(status=sink.status)

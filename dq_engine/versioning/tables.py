@@ -150,7 +150,6 @@ class Tables:
         txn_version: int | None = None,
         user_metadata: Mapping[str, Any] | None = None,
         merge_schema: bool = False,
-        partition_by: tuple[str, ...] = (),
     ) -> None:
         """Append ``df`` as one Delta commit, idempotent per (txn_app_id, txn_version)."""
         writer = df.write.format("delta").mode("append")
@@ -160,8 +159,6 @@ class Tables:
             writer = writer.option("userMetadata", json.dumps(dict(user_metadata), sort_keys=True))
         if merge_schema:
             writer = writer.option("mergeSchema", "true")
-        if partition_by and not self.exists(name):
-            writer = writer.partitionBy(*partition_by)
         loc = self.location(name)
         if loc.name:
             writer.saveAsTable(loc.name)

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import REPO_ROOT, lakehouse_overrides
+from conftest import REPO_ROOT, config_with_sources
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from dq_engine.config import load_config
 from dq_engine.core.context import RunContext
 from dq_engine.ingest import run_ingest
 from dq_engine.versioning import Tables
@@ -76,11 +75,11 @@ def _copy_landing(dst: Path, sources: tuple[str, ...] = ("tickets", "web")) -> N
 
 
 def _config(tmp_path: Path, landing: Path):  # type: ignore[no-untyped-def]
-    sources = (
-        f"ingest.sources=[{{name: tickets, path: {landing / 'tickets'}, format: text}}, "
-        f"{{name: web, path: {landing / 'web'}, format: jsonl, id_field: id}}]"
+    return config_with_sources(
+        tmp_path,
+        f"{{name: tickets, path: {landing / 'tickets'}, format: text}}",
+        f"{{name: web, path: {landing / 'web'}, format: jsonl, id_field: id}}",
     )
-    return load_config(REPO_ROOT / "conf", overrides=[*lakehouse_overrides(tmp_path), sources])
 
 
 def test_rerun_is_a_noop_and_new_files_are_picked_up(spark: SparkSession, tmp_path: Path) -> None:
@@ -119,10 +118,10 @@ def test_doc_ids_are_deterministic_across_lakehouses(spark: SparkSession, tmp_pa
     # Same landing files, two empty lakehouses: the ids must not depend on run, batch or task layout.
     landing = tmp_path / "landing"
     _copy_landing(landing, ("tickets",))
-    source = f"ingest.sources=[{{name: tickets, path: {landing / 'tickets'}, format: text}}]"
+    source = f"{{name: tickets, path: {landing / 'tickets'}, format: text}}"
     ids = []
     for run in ("a", "b"):
-        config = load_config(REPO_ROOT / "conf", overrides=[*lakehouse_overrides(tmp_path / run), source])
+        config = config_with_sources(tmp_path / run, source)
         tables = Tables(spark, config.lakehouse)
         run_ingest(RunContext(spark=spark, config=config, tables=tables))
         ids.append(sorted(r["doc_id"] for r in tables.read("bronze_documents").select("doc_id").collect()))
@@ -148,13 +147,7 @@ def test_bad_records_are_quarantined_with_a_reason(
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "in.jsonl").write_text(content, encoding="utf-8")
-    config = load_config(
-        REPO_ROOT / "conf",
-        overrides=[
-            *lakehouse_overrides(tmp_path),
-            f"ingest.sources=[{{name: t, path: {landing}, format: {fmt}, id_field: id}}]",
-        ],
-    )
+    config = config_with_sources(tmp_path, f"{{name: t, path: {landing}, format: {fmt}, id_field: id}}")
     tables = Tables(spark, config.lakehouse)
     result = run_ingest(RunContext(spark=spark, config=config, tables=tables))
     assert dict(result.sources[0].quarantine_reasons) == reasons
@@ -168,13 +161,7 @@ def test_replayed_batch_is_not_its_own_duplicate(spark: SparkSession, tmp_path: 
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "in.jsonl").write_text('{"id": "x1", "text": "a document about replays"}\n', encoding="utf-8")
-    config = load_config(
-        REPO_ROOT / "conf",
-        overrides=[
-            *lakehouse_overrides(tmp_path),
-            f"ingest.sources=[{{name: t, path: {landing}, format: jsonl, id_field: id}}]",
-        ],
-    )
+    config = config_with_sources(tmp_path, f"{{name: t, path: {landing}, format: jsonl, id_field: id}}")
     tables = Tables(spark, config.lakehouse)
     run_ingest(RunContext(spark=spark, config=config, tables=tables))
     bronze = tables.read("bronze_documents")
