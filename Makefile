@@ -8,7 +8,7 @@ CODEC_SRC  := $(shell find conf/jars/codecs/src -name '*.java')
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size
+.PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size bench-dedup bench-filters bench-audit bench-pii
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,25 @@ lint: venv ## ruff + mypy
 
 package: venv ## wheel + sdist into dist/
 	$(BIN)/pip wheel --no-deps -w dist .
+
+N ?= 100000
+BENCH_DEDUP_ARGS ?=
+bench-dedup: venv ## near_dedup vs Spark MLlib MinHashLSH: time, memory, accuracy (N=100000; BENCH_DEDUP_ARGS=--no-truth)
+	$(BIN)/python -m bench.bench_dedup --n $(N) $(BENCH_DEDUP_ARGS)
+
+BENCH_FILTERS_ARGS ?=
+bench-filters: setup ## language / toxicity / quality_heuristics docs/s/core next to read+write (BENCH_FILTERS_ARGS=--docs 20000 --cores 1)
+	$(BIN)/python bench/filters_bench.py $(BENCH_FILTERS_ARGS)
+	$(BIN)/python bench/filters_langid_eval.py --backends fasttext,cld2
+	$(BIN)/python bench/filters_toxicity_eval.py
+
+BENCH_AUDIT_ARGS ?=
+bench-audit: setup ## Deequ audit wall time on a 1M-row silver table next to count() of it (BENCH_AUDIT_ARGS=--rows 200000)
+	$(BIN)/python bench/audit_bench.py $(BENCH_AUDIT_ARGS)
+
+bench-pii: setup ## pii_mask docs/s/core and MB/s/core next to Presidio regex recognizers (BENCH_PII_ARGS=--docs 20000)
+	$(BIN)/pip install -q -e '.[pii-bench]'
+	$(BIN)/python bench/pii_bench.py $(BENCH_PII_ARGS)
 
 clean-lakehouse: ## forget all local tables, checkpoints and MLflow runs (the sample is ingested again)
 	rm -rf lakehouse mlruns.db mlartifacts spark-warehouse

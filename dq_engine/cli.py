@@ -101,13 +101,140 @@ def curate(
 
 @app.command()
 def audit(
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="Re-audit this table instead (no publish), e.g. gold_documents."),
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="With --table: the Delta version to audit.")] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="Suite name under conf/constraints/ or a .yaml/.dqdl path.")
+    ] = None,
     conf_dir: ConfDir = Path("conf"),
     env: Env = None,
     set_: Sets = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Run the Deequ suite on unpublished silver rows; publish to gold.documents when it passes."""
-    _job("audit", conf_dir, env, set_, as_json)
+    """Run the Deequ suite on unpublished silver rows; publish to gold.documents when it passes.
+
+    With --table (and --version), re-audit any table version (time travel) without publishing: results
+    go to ops.dq_results / ops.dq_metrics, the metric history is read but not extended. Exit 2 when an
+    error-level constraint fails.
+    """
+    if table is None:
+        if version is not None:
+            typer.echo("--version needs --table", err=True)
+            raise typer.Exit(1)
+        sets = [*(set_ or []), *([f"audit.suite={suite}"] if suite else [])]
+        _job("audit", conf_dir, env, sets, as_json)
+        return
+    _reaudit(table, version, suite, conf_dir, env, set_)
+
+
+def _reaudit(
+    table: str,
+    version: int | None,
+    suite: str | None,
+    conf_dir: Path,
+    env: str | None,
+    sets: list[str] | None,
+) -> None:
+    from dq_engine.constraints import SuiteConfigError
+    from dq_engine.core.audit import AuditFailedError, reaudit
+    from dq_engine.core.context import RunContext, new_run_id
+
+    tables = _tables(conf_dir, env, sets)
+    _check_table(tables, table)
+    config = _config(conf_dir, env, sets)
+    ctx = RunContext(spark=tables.spark, config=config, tables=tables, run_id=new_run_id())
+    try:
+        result = reaudit(ctx, table, version, suite)
+    except AuditFailedError as exc:
+        typer.echo(str(exc))
+        raise typer.Exit(2) from None
+    except (SuiteConfigError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"audit ({result.suite}) of {table} version {result.silver_to}: {len(result.checks)} constraints, "
+        f"passed; nothing published (run {ctx.run_id})"
+    )
+    for line in result.report_lines():
+        typer.echo(line)
+
+
+@app.command()
+def metrics(
+    table: Annotated[str, typer.Option("--table", help="The audited table, e.g. silver_documents.")],
+    limit: Annotated[int, typer.Option(help="Most recent runs to show.")] = 10,
+    name: Annotated[
+        str | None, typer.Option(help="Only metrics whose name or instance contains this text.")
+    ] = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
+) -> None:
+    """Print the Deequ metric history of a table: one row per run and metric, oldest first."""
+    from pyspark.sql import functions as F
+
+    from dq_engine.constraints import load_history, repository_path
+
+    tables = _tables(conf_dir, env, set_)
+    config = _config(conf_dir, env, set_)
+    path = repository_path(config.lakehouse.root, table)
+    history = load_history(tables.spark, path)
+    runs = [
+        r[0]
+        for r in history.select("dataset_date")
+        .distinct()
+        .orderBy(F.desc("dataset_date"))
+        .limit(limit)
+        .collect()
+    ]
+    if not runs:
+        typer.echo(f"no metric history for {table} at {path}")
+        return
+    rows = history.where(F.col("dataset_date").isin(runs))
+    if name:
+        rows = rows.where(F.col("name").contains(name) | F.col("instance").contains(name))
+    typer.echo(f"metric history of {table} ({path}), last {len(runs)} run(s)")
+    typer.echo(f"{'run_time':<24} {'run_id':<26} {'version':>7}  {'metric':<58} {'value':>14}")
+    for r in rows.collect():  # the history holds a few numbers per run
+        metric = f"{r['name']}({r['instance']})" if r["instance"] != "*" else r["name"]
+        typer.echo(
+            f"{str(r['run_time'])[:23]:<24} {str(r['run_id'] or ''):<26} {str(r['table_version'] or ''):>7}  "
+            f"{metric[:58]:<58} {r['value']:>14.6g}"
+        )
+
+
+@app.command()
+def suggest(
+    table: Annotated[str, typer.Option("--table", help="The table to profile, e.g. silver_documents.")],
+    version: Annotated[
+        int | None, typer.Option(help="The Delta version to profile (default latest).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the suite (default conf/constraints/<table>_suggested.yaml)."),
+    ] = None,
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
+) -> None:
+    """Write a starter YAML suite from Deequ's constraint suggestions; it passes on the table it came from."""
+    from dq_engine.constraints.suggest import suggest_suite
+
+    tables = _tables(conf_dir, env, set_)
+    _check_table(tables, table)
+    df = tables.read(table, version)
+    resolved = version if version is not None else tables.current_version(table)
+    suggestion = suggest_suite(tables.spark, df, name=f"{table}_suggested")
+    target = output or conf_dir / "constraints" / f"{table}_suggested.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(suggestion.to_yaml(f"{table} version {resolved}"), encoding="utf-8")
+    n = sum(len(c.constraints) for c in suggestion.suite.checks)
+    typer.echo(f"wrote {target}: {n} constraints suggested from {table} version {resolved}")
+    for note in suggestion.left_out:
+        typer.echo(f"  left out: {note}")
 
 
 @app.command()

@@ -41,6 +41,9 @@ TABLES_REPORTED = (
     "bronze_quarantine",
     "silver_documents",
     "silver_rejections",
+    "silver_dedup_clusters",
+    "silver_minhash_index",
+    "silver_pii_findings",
     "gold_documents",
     "ops_dq_results",
 )
@@ -227,13 +230,14 @@ def format_summary(report: JobReport) -> str:
             lines.append(
                 f"audit ({aud.suite}): {len(aud.checks)} constraints, {verdict}; published={aud.published}"
             )
+            lines += aud.report_lines()  # warnings (measured vs asserted) and skipped constraints
     if report.message:
         lines.append(report.message)
     lines.append("tables (version before -> after):")
     for name, loc in report.locations.items():
         before, after = report.versions_before.get(name), report.versions_after.get(name)
         mark = "" if before == after else "  *"
-        lines.append(f"  {name:<18} {str(before):>5} -> {str(after):<5} {loc}{mark}")
+        lines.append(f"  {name:<21} {str(before):>5} -> {str(after):<5} {loc}{mark}")
     if report.mlflow_run_id:
         lines.append(f"mlflow: run {report.mlflow_run_id} at {report.mlflow_tracking_uri}")
     lines.append(

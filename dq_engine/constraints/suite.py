@@ -42,6 +42,14 @@ ConstraintType = Literal[
     "is_contained_in",
     "has_pattern",
     "satisfies",
+    "has_sum",
+    "has_standard_deviation",
+    "has_approx_quantile",
+    "has_approx_count_distinct",
+    "has_entropy",
+    "has_correlation",
+    "has_column_count",
+    "custom_sql",
 ]
 
 ComparisonOp = Literal["==", "!=", ">=", "<=", ">", "<", "between"]
@@ -160,7 +168,16 @@ def _finite(number: str, text: str) -> float:
 # --------------------------------------------------------------------------------------------------
 
 _Field = Literal[
-    "column", "columns", "column_or_columns", "assertion", "values", "pattern", "expression", "name"
+    "column",
+    "columns",
+    "column_or_columns",
+    "assertion",
+    "values",
+    "pattern",
+    "expression",
+    "name",
+    "quantile",
+    "sql",
 ]
 
 # For each type: the fields it needs, and the ones it may take. ``hint`` is allowed everywhere.
@@ -180,13 +197,57 @@ _REQUIRED: dict[str, tuple[_Field, ...]] = {
     "is_contained_in": ("column", "values"),
     "has_pattern": ("column", "pattern"),
     "satisfies": ("expression", "name"),
+    "has_sum": ("column", "assertion"),
+    "has_standard_deviation": ("column", "assertion"),
+    "has_approx_quantile": ("column", "quantile", "assertion"),
+    "has_approx_count_distinct": ("column", "assertion"),
+    "has_entropy": ("column", "assertion"),
+    "has_correlation": ("columns", "assertion"),
+    "has_column_count": ("assertion",),
+    "custom_sql": ("sql", "assertion"),
 }
 _OPTIONAL: dict[str, tuple[_Field, ...]] = {
     "is_contained_in": ("assertion",),
     "has_pattern": ("assertion", "name"),
     "satisfies": ("assertion",),
 }
-_SPEC_FIELDS = ("column", "columns", "assertion", "values", "pattern", "expression", "name")
+_SPEC_FIELDS = (
+    "column",
+    "columns",
+    "assertion",
+    "values",
+    "pattern",
+    "expression",
+    "name",
+    "quantile",
+    "sql",
+)
+# Deequ evaluates these through analyzers that take a row filter (``where``); the others do not.
+_FILTERABLE = frozenset(
+    {
+        "has_size",
+        "is_complete",
+        "has_completeness",
+        "is_unique",
+        "has_uniqueness",
+        "has_distinctness",
+        "is_non_negative",
+        "has_min",
+        "has_max",
+        "has_mean",
+        "has_min_length",
+        "has_max_length",
+        "is_contained_in",
+        "has_pattern",
+        "satisfies",
+        "has_sum",
+        "has_standard_deviation",
+        "has_approx_quantile",
+        "has_approx_count_distinct",
+        "has_entropy",
+        "has_correlation",
+    }
+)
 
 
 class ConstraintSpec(BaseModel):
@@ -213,7 +274,21 @@ class ConstraintSpec(BaseModel):
                             listed or null (default ``== 1``)
     has_pattern             column, pattern (Java regex); optional assertion (default ``== 1``), name
     satisfies               expression (Spark SQL predicate), name; optional assertion (default ``== 1``)
+    has_sum                 column, assertion
+    has_standard_deviation  column, assertion
+    has_approx_quantile     column, quantile (0..1), assertion (on the approximate quantile)
+    has_approx_count_distinct  column, assertion (HyperLogLog++ estimate)
+    has_entropy             column, assertion (Shannon entropy of the value distribution, nats)
+    has_correlation         columns (exactly two), assertion (Pearson correlation)
+    has_column_count        assertion (number of columns of the audited frame; no data pass)
+    custom_sql              sql (a query over the view ``primary`` returning one number), assertion;
+                            Deequ runs it as its own query
     ======================  ==============================================================
+
+    Every type except ``has_column_count`` and ``custom_sql`` also takes ``where`` (a Spark SQL predicate:
+    the metric is computed on the matching rows only). ``requires`` lists extra columns the constraint
+    needs besides ``column``/``columns`` (e.g. those used in ``expression``): when any is missing from
+    the audited frame, the constraint is *skipped* and reported with a note, neither passed nor failed.
     """
 
     # Numbers in ``values`` (``[1, 2]`` in YAML) are compared as strings by Deequ anyway.
@@ -227,6 +302,10 @@ class ConstraintSpec(BaseModel):
     pattern: str | None = Field(default=None, min_length=1)
     expression: str | None = Field(default=None, min_length=1)
     name: str | None = Field(default=None, min_length=1)
+    quantile: float | None = Field(default=None, ge=0.0, le=1.0)
+    sql: str | None = Field(default=None, min_length=1)
+    where: str | None = Field(default=None, min_length=1)
+    requires: list[str] = Field(default_factory=list)
     hint: str | None = None
 
     @field_validator("assertion")
@@ -260,7 +339,29 @@ class ConstraintSpec(BaseModel):
         if unexpected:
             takes = _describe(required) + (f" (optional: {', '.join(optional)})" if optional else "")
             raise ValueError(f"{self.type} does not take {', '.join(unexpected)}; it takes {takes}")
+        if self.type == "has_correlation" and len(self.columns) != 2:
+            raise ValueError("has_correlation needs exactly two columns")
+        if self.where is not None and self.type not in _FILTERABLE:
+            raise ValueError(f"{self.type} does not take where")
         return self
+
+    @property
+    def needed_columns(self) -> list[str]:
+        """Every column the constraint reads that the audited frame must have (skip otherwise)."""
+        return [*self.key_columns, *(c for c in self.requires if c not in self.key_columns)]
+
+    def describe(self) -> str:
+        """A short, text-free label: ``has_approx_quantile(text_chars, q=0.5) >= 200``."""
+        target = ", ".join(self.key_columns) or self.name or ""
+        if self.quantile is not None:
+            target += f", q={self.quantile:g}"
+        if self.type == "satisfies":
+            target = f"{self.name}: {self.expression}"
+        label = f"{self.type}({target})"
+        if self.where:
+            label += f" where {self.where}"
+        shown = self.assertion or ("" if self.type == "has_size" else "== 1")
+        return f"{label} {shown}".rstrip()
 
     @property
     def key_columns(self) -> list[str]:
@@ -292,7 +393,127 @@ class CheckSpec(BaseModel):
     name: str = Field(min_length=1)
     level: Literal["error", "warning"]
     description: str = ""
+    where: str | None = Field(default=None, min_length=1)
     constraints: list[ConstraintSpec] = Field(min_length=1)
+
+    def effective(self, constraint: ConstraintSpec) -> ConstraintSpec:
+        """``constraint`` with the check's ``where`` applied when it has none of its own and takes one."""
+        if self.where is None or constraint.where is not None or constraint.type not in _FILTERABLE:
+            return constraint
+        return constraint.model_copy(update={"where": self.where})
+
+
+AnalyzerName = Literal[
+    "size",
+    "completeness",
+    "compliance",
+    "mean",
+    "sum",
+    "minimum",
+    "maximum",
+    "standard_deviation",
+    "approx_quantile",
+    "approx_count_distinct",
+    "distinctness",
+    "uniqueness",
+    "entropy",
+    "histogram",
+]
+# Which analyzers need a column, a predicate or a quantile.
+_ANALYZER_NEEDS: dict[str, tuple[str, ...]] = {
+    "size": (),
+    "compliance": ("name", "predicate"),
+    "approx_quantile": ("column", "quantile"),
+}
+
+
+class MetricSpec(BaseModel):
+    """One Deequ analyzer, computed in the suite's single pass without an assertion.
+
+    Used under a suite's ``metrics`` (extra metrics stored in the history, e.g. a ``histogram`` of
+    ``source`` gives the share of documents per source) and as the ``metric`` of an anomaly check.
+
+    Attributes:
+        analyzer: the Deequ analyzer (``size``, ``compliance``, ``histogram``, ``approx_quantile`` ...).
+        column: the column it reads (all analyzers but ``size`` and ``compliance``).
+        predicate: the Spark SQL predicate of a ``compliance`` analyzer (the metric is the matching share).
+        name: the ``compliance`` metric's instance name, e.g. ``exact_duplicate_rate``.
+        quantile: for ``approx_quantile``.
+        where: optional row filter.
+        requires: extra columns needed (e.g. those in ``predicate``); missing -> skipped with a note.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    analyzer: AnalyzerName
+    column: str | None = Field(default=None, min_length=1)
+    predicate: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1)
+    quantile: float | None = Field(default=None, ge=0.0, le=1.0)
+    where: str | None = Field(default=None, min_length=1)
+    requires: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_match_analyzer(self) -> MetricSpec:
+        needs = _ANALYZER_NEEDS.get(self.analyzer, ("column",))
+        missing = [f for f in needs if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"analyzer {self.analyzer} needs {', '.join(missing)}")
+        if self.analyzer == "size" and self.column is not None:
+            raise ValueError("analyzer size does not take column")
+        return self
+
+    @property
+    def needed_columns(self) -> list[str]:
+        return [*([self.column] if self.column else []), *self.requires]
+
+    def describe(self) -> str:
+        target = self.name or self.column or "*"
+        if self.quantile is not None:
+            target += f", q={self.quantile:g}"
+        return f"{self.analyzer}({target})" + (f" where {self.where}" if self.where else "")
+
+
+AnomalyStrategyName = Literal["relative_rate_of_change", "absolute_change", "online_normal", "batch_normal"]
+
+
+class AnomalySpec(BaseModel):
+    """An anomaly check: is this run's value of ``metric`` anomalous against the metric history?
+
+    Strategies (Deequ's): ``relative_rate_of_change`` (``max_rate_decrease``/``max_rate_increase`` are
+    ratios new/previous, e.g. 0.5 and 2.0), ``absolute_change`` (the same bounds as absolute differences),
+    ``online_normal`` and ``batch_normal`` (flag values more than ``lower_deviation_factor`` /
+    ``upper_deviation_factor`` standard deviations from the history's mean). With no history yet, the
+    check passes: the first runs build the baseline.
+
+    Attributes:
+        name: the check name in results.
+        level: ``error`` blocks the publish, ``warning`` reports only.
+        metric: what is watched.
+        strategy: one of the four strategies above.
+        hint: shown next to a failure.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    level: Literal["error", "warning"] = "warning"
+    metric: MetricSpec
+    strategy: AnomalyStrategyName
+    max_rate_decrease: float | None = None
+    max_rate_increase: float | None = None
+    order: int = Field(default=1, ge=1)
+    lower_deviation_factor: float | None = Field(default=3.0, gt=0)
+    upper_deviation_factor: float | None = Field(default=3.0, gt=0)
+    ignore_start_percentage: float = Field(default=0.1, ge=0, le=1)
+    hint: str | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AnomalySpec:
+        rates = (self.max_rate_decrease, self.max_rate_increase)
+        if self.strategy in ("relative_rate_of_change", "absolute_change") and rates == (None, None):
+            raise ValueError(f"{self.strategy} needs max_rate_decrease and/or max_rate_increase")
+        return self
 
 
 class SuiteSpec(BaseModel):
@@ -301,22 +522,37 @@ class SuiteSpec(BaseModel):
     Attributes:
         name: the suite name; the ``suite`` column of the results.
         description: free text.
-        checks: at least one check; check names are unique.
+        dataset: what the audit runs the suite on: ``table`` (the audited table's rows plus the text
+            metric columns of :mod:`dq_engine.constraints.corpus`) or ``corpus`` (those rows *and* one row
+            per rejected document of the same batch, with ``kept = false``, so rejection and duplicate
+            rates are plain shares).
+        id_column: the id reported for rows that break a ``satisfies`` / ``has_pattern`` constraint.
+        failing_ids_limit: at most this many ids per failed constraint.
+        checks: constraint groups; check and anomaly-check names are unique.
+        metrics: extra analyzers computed in the same pass (stored in the history, not asserted).
+        anomaly_checks: checks of this run's metrics against the metric history.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     description: str = ""
-    checks: list[CheckSpec] = Field(min_length=1)
+    dataset: Literal["table", "corpus"] = "table"
+    id_column: str = Field(default="doc_id", min_length=1)
+    failing_ids_limit: int = Field(default=20, ge=0, le=1000)
+    checks: list[CheckSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    anomaly_checks: list[AnomalySpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_check_names(self) -> SuiteSpec:
+        if not self.checks and not self.anomaly_checks:
+            raise ValueError("a suite needs at least one check or anomaly check")
         seen: set[str] = set()
-        for check in self.checks:
-            if check.name in seen:
-                raise ValueError(f"check name {check.name!r} is used twice; check names must be unique")
-            seen.add(check.name)
+        for name in [c.name for c in self.checks] + [a.name for a in self.anomaly_checks]:
+            if name in seen:
+                raise ValueError(f"check name {name!r} is used twice; check names must be unique")
+            seen.add(name)
         return self
 
 

@@ -63,7 +63,11 @@ def apply_to_file(
         .withColumnRenamed(C.DECISION_ALL, "decision_all_reasons")
         .withColumn("kept", F.col("decision_reason").isNull())
     )
-    out.write.mode("overwrite").parquet(str(output_path))
+    try:
+        out.write.mode("overwrite").parquet(str(output_path))
+    finally:
+        for stage in pipeline.stages:
+            stage.cleanup(ctx)
     written = spark.read.parquet(str(output_path))
     counts = {
         str(r["decision_reason"]): int(r["n"])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
@@ -31,8 +32,10 @@ class CurateResult:
     rejected: int = 0
     rejected_by: dict[str, dict[str, int]] = field(default_factory=dict)
     stage_flow: list[tuple[str, int, int]] = field(default_factory=list)
+    stage_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     silver_version: int | None = None
     rejections_version: int | None = None
+    side_versions: dict[str, int | None] = field(default_factory=dict)
     skipped: str | None = None
 
     def ops_record(self) -> dict[str, Any]:
@@ -43,6 +46,7 @@ class CurateResult:
             "output_versions": {
                 "silver_documents": self.silver_version,
                 "silver_rejections": self.rejections_version,
+                **self.side_versions,
             },
             "counts": {"documents_in": self.documents_in, "kept": self.kept, "rejected": self.rejected},
             "message": self.skipped,
@@ -60,7 +64,41 @@ class CurateResult:
         for stage, n_in, n_out in self.stage_flow:
             out[f"curate.stage.{stage}.in"] = n_in
             out[f"curate.stage.{stage}.out"] = n_out
+        for stage, steps in self.stage_seconds.items():
+            for step, seconds in steps.items():
+                out[f"curate.stage.{stage}.seconds.{step}"] = seconds
         return out
+
+
+def _append_side_outputs(
+    ctx: RunContext,
+    pipeline: Pipeline,
+    decided: DataFrame,
+    bronze_to: int,
+    metadata: dict[str, Any],
+    result: CurateResult,
+) -> None:
+    """Append every stage's side tables (dedup clusters, MinHash index, PII findings), one commit each.
+
+    Idempotent per bronze version like the silver appends, so a rerun after a crash never doubles them.
+    """
+    frames: dict[str, list[DataFrame]] = {}
+    for stage in pipeline.stages:
+        for table, frame in stage.outputs(decided, ctx).items():
+            frames.setdefault(table, []).append(frame)
+    for table, parts in frames.items():
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined.unionByName(part, allowMissingColumns=True)
+        ctx.tables.append(
+            combined,
+            table,
+            txn_app_id=CURATE_APP_ID,
+            txn_version=bronze_to,
+            user_metadata=metadata,
+            merge_schema=True,
+        )
+        result.side_versions[table] = ctx.tables.current_version(table)
 
 
 def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
@@ -103,6 +141,9 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
         result.documents_in = result.kept + result.rejected
         remaining = result.documents_in
         for stage in pipeline.stages:
+            timings = getattr(stage, "timings", None)
+            if timings:
+                result.stage_seconds[stage.label] = dict(timings)
             dropped = sum(result.rejected_by.get(stage.label, {}).values())
             result.stage_flow.append((stage.label, remaining, remaining - dropped))
             remaining -= dropped
@@ -128,8 +169,11 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
                 user_metadata=metadata,
                 merge_schema=True,
             )
+        _append_side_outputs(ctx, pipeline, decided, bronze_to, metadata, result)
     finally:
         decided.unpersist()
+        for stage in pipeline.stages:
+            stage.cleanup(ctx)
     result.silver_version = tables.current_version("silver_documents")
     result.rejections_version = tables.current_version("silver_rejections")
     log.info(

@@ -64,8 +64,12 @@ class Pipeline:
     def annotate(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         """Apply every stage in order; no row is dropped."""
         self.check_columns(df.columns)
+        upstream: list[str] = []
         for stage in self.stages:
+            stage.upstream_reason_columns = tuple(upstream)
             df = stage.apply(df, ctx)
+            if isinstance(stage, Filter):
+                upstream.append(stage.reason_column)
         return df
 
     def decide(self, annotated: DataFrame, ctx: RunContext) -> Decision:

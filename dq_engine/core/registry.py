@@ -24,8 +24,11 @@ def register(cls: S) -> S:
 def _load_builtin_stages() -> None:
     # Importing the stage packages runs their @register decorators.
     import dq_engine.dedup  # noqa: F401
+    import dq_engine.language  # noqa: F401
     import dq_engine.normalize  # noqa: F401
+    import dq_engine.pii  # noqa: F401
     import dq_engine.quality  # noqa: F401
+    import dq_engine.toxicity  # noqa: F401
 
 
 def registered_stages() -> dict[str, type[Stage]]:

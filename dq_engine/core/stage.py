@@ -39,6 +39,9 @@ class Stage(ABC):
     Params: ClassVar[type[BaseModel]] = NoParams
     requires: ClassVar[tuple[str, ...]] = (C.DOC_ID, C.TEXT)
     adds: ClassVar[tuple[str, ...]] = ()
+    #: Reason columns of the filters that run before this stage; set by the pipeline before ``apply`` so a
+    #: stage can leave documents that are already being dropped out of its work (e.g. dedup keepers).
+    upstream_reason_columns: tuple[str, ...] = ()
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None, label: str | None = None):
         if isinstance(params, BaseModel):
@@ -52,6 +55,9 @@ class Stage(ABC):
                 )
                 raise StageError(f"stage {self.name!r}: invalid params: {details}") from None
         self.label = label or self.name
+        #: seconds per internal step of the last ``apply`` that ran jobs of its own (e.g. near_dedup's
+        #: signatures, candidates, components); reported as MLflow metrics by the curate job
+        self.timings: dict[str, float] = {}
 
     def added_columns(self) -> tuple[str, ...]:
         """Columns this configured stage adds (may depend on params)."""
@@ -60,6 +66,18 @@ class Stage(ABC):
     @abstractmethod
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         """Return ``df`` with this stage's columns added or transformed. Never drops rows."""
+
+    def outputs(self, decided: DataFrame, ctx: RunContext) -> dict[str, DataFrame]:
+        """Side tables this stage contributes after the decide step, keyed by logical table name.
+
+        ``decided`` is the annotated batch with the decide step's columns (``_decision_reason`` null =
+        kept). The curate job appends each frame to its table in the same run, idempotently per bronze
+        version. Default: none.
+        """
+        return {}
+
+    def cleanup(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release run-scoped scratch state (checkpoints) once the curate job has written everything."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(label={self.label!r}, params={self.params!r})"

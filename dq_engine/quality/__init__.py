@@ -1,5 +1,6 @@
-"""Quality heuristics (length bounds now; Gopher/C4/FineWeb-style rules later)."""
+"""Quality heuristics: length bounds and the Gopher / C4 / FineWeb rules (``quality_heuristics``)."""
 
+from dq_engine.quality.heuristics import SIGNALS, QualityHeuristics, QualityHeuristicsParams
 from dq_engine.quality.length import LengthFilter, LengthFilterParams
 
-__all__ = ["LengthFilter", "LengthFilterParams"]
+__all__ = ["SIGNALS", "LengthFilter", "LengthFilterParams", "QualityHeuristics", "QualityHeuristicsParams"]

@@ -216,6 +216,76 @@ KIND_CASES: list[tuple[str, dict[str, Any], str]] = [
         "Success",
     ),
     ("missing_column_fail", {"type": "is_complete", "column": "no_such_column"}, "Warning"),
+    ("has_sum_pass", {"type": "has_sum", "column": "n", "assertion": "== 5"}, "Success"),
+    ("has_sum_fail", {"type": "has_sum", "column": "n", "assertion": "> 5"}, "Warning"),
+    (
+        "has_standard_deviation_pass",
+        {"type": "has_standard_deviation", "column": "score", "assertion": "between 0.369 and 0.370"},
+        "Success",
+    ),
+    (
+        "has_standard_deviation_fail",
+        {"type": "has_standard_deviation", "column": "score", "assertion": "< 0.3"},
+        "Warning",
+    ),
+    (
+        "has_approx_quantile_pass",
+        {"type": "has_approx_quantile", "column": "n", "quantile": 0.5, "assertion": "between 1 and 2"},
+        "Success",
+    ),
+    (
+        "has_approx_quantile_fail",
+        {"type": "has_approx_quantile", "column": "n", "quantile": 0.5, "assertion": "> 2"},
+        "Warning",
+    ),
+    (
+        "has_approx_count_distinct_pass",
+        {"type": "has_approx_count_distinct", "column": "lang", "assertion": "== 3"},
+        "Success",
+    ),
+    (
+        "has_approx_count_distinct_fail",
+        {"type": "has_approx_count_distinct", "column": "lang", "assertion": "> 3"},
+        "Warning",
+    ),
+    (
+        "has_entropy_pass",
+        {"type": "has_entropy", "column": "src", "assertion": "between 0.562 and 0.563"},
+        "Success",
+    ),
+    ("has_entropy_fail", {"type": "has_entropy", "column": "src", "assertion": "> 1"}, "Warning"),
+    (
+        "has_correlation_pass",
+        {"type": "has_correlation", "columns": ["n", "score"], "assertion": "between 0.714 and 0.715"},
+        "Success",
+    ),
+    (
+        "has_correlation_fail",
+        {"type": "has_correlation", "columns": ["n", "score"], "assertion": "< 0"},
+        "Warning",
+    ),
+    ("has_column_count_pass", {"type": "has_column_count", "assertion": "== 7"}, "Success"),
+    ("has_column_count_fail", {"type": "has_column_count", "assertion": "> 7"}, "Warning"),
+    (
+        "custom_sql_pass",
+        {"type": "custom_sql", "sql": "SELECT count(*) FROM primary WHERE n > 0", "assertion": "== 3"},
+        "Success",
+    ),
+    (
+        "custom_sql_fail",
+        {"type": "custom_sql", "sql": "SELECT count(*) FROM primary WHERE n > 0", "assertion": "== 4"},
+        "Warning",
+    ),
+    (
+        "where_filter_pass",
+        {
+            "type": "has_completeness",
+            "column": "uri",
+            "where": "src = 'web'",
+            "assertion": "between 0.66 and 0.67",
+        },
+        "Success",
+    ),
 ]
 
 
@@ -265,4 +335,8 @@ def test_metrics_frame_holds_the_measured_values(kinds_outcome: SuiteOutcome) ->
     assert metrics[("text", "MaxLength")] == 9.0
     assert metrics[("uri", "Completeness")] == 0.75
     assert metrics[("lang", "Distinctness")] == 0.75
+    assert metrics[("n", "Sum")] == 5.0
+    assert metrics[("score", "StandardDeviation")] == pytest.approx(0.369755, abs=1e-6)
+    assert metrics[("src", "Entropy")] == pytest.approx(0.562335, abs=1e-6)
+    assert metrics[("n,score", "Correlation")] == pytest.approx(0.714286, abs=1e-6)
     assert {r["suite"] for r in kinds_outcome.metrics.collect()} == {"kinds"}

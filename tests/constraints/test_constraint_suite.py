@@ -271,7 +271,7 @@ checks:
         ("name: s\nchecks: [\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
         ("", "expected a mapping"),
-        ("name: s\nchecks: []\n", "checks: list should have at least 1 item"),
+        ("name: s\nchecks: []\n", "<root>: a suite needs at least one check or anomaly check"),
         (
             "name: s\nchecks:\n  - name: c\n    level: error\n    constraints:\n"
             "      - type: has_size\n        assertion: >= 1\n",

@@ -11,7 +11,17 @@ from dq_engine.core import Pipeline, PipelineError, RunContext, StageError, crea
 
 
 def test_registry_has_the_builtin_stages() -> None:
-    assert {"normalize_text", "length_filter", "exact_dedup"} <= set(registered_stages())
+    # the names users write in YAML and apply-stage: public interface
+    assert {
+        "normalize_text",
+        "length_filter",
+        "exact_dedup",
+        "near_dedup",
+        "pii_mask",
+        "language",
+        "toxicity",
+        "quality_heuristics",
+    } <= set(registered_stages())
 
 
 def test_unknown_stage_names_the_registered_ones() -> None:
@@ -36,7 +46,7 @@ def test_duplicate_labels_are_rejected() -> None:
 def test_default_pipeline_loads() -> None:
     config = load_config(REPO_ROOT / "conf")
     pipeline = Pipeline.from_settings(load_pipeline(config))
-    assert [s.label for s in pipeline.stages] == ["normalize_text", "length", "exact_dedup"]
+    assert [s.label for s in pipeline.stages] == ["normalize_text", "length", "exact_dedup", "near_dedup"]
 
 
 def test_decide_splits_every_row_once_with_first_reason(spark: SparkSession, ctx: RunContext) -> None:

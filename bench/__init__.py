@@ -1,0 +1,1 @@
+"""Benchmarks and their deterministic data generators (not part of the installed package)."""
