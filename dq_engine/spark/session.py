@@ -117,11 +117,4 @@ def stop_session(spark: SparkSession) -> None:
     """Stop a session :func:`build_session` built; an adopted platform session is left running."""
     if id(spark) in _BUILT_HERE:
         _BUILT_HERE.discard(id(spark))
-        gateway = spark.sparkContext._gateway
         spark.stop()
-        # pydeequ's Scala callbacks start py4j's callback server; close it so no thread outlives Spark
-        if gateway is not None:
-            try:
-                gateway.shutdown_callback_server()
-            except Exception as exc:  # already closed or never started: nothing to release
-                log.debug("py4j callback server: %s", type(exc).__name__)
