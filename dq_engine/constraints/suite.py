@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -223,31 +223,7 @@ _SPEC_FIELDS = (
     "sql",
 )
 # Deequ evaluates these through analyzers that take a row filter (``where``); the others do not.
-_FILTERABLE = frozenset(
-    {
-        "has_size",
-        "is_complete",
-        "has_completeness",
-        "is_unique",
-        "has_uniqueness",
-        "has_distinctness",
-        "is_non_negative",
-        "has_min",
-        "has_max",
-        "has_mean",
-        "has_min_length",
-        "has_max_length",
-        "is_contained_in",
-        "has_pattern",
-        "satisfies",
-        "has_sum",
-        "has_standard_deviation",
-        "has_approx_quantile",
-        "has_approx_count_distinct",
-        "has_entropy",
-        "has_correlation",
-    }
-)
+_FILTERABLE = frozenset(get_args(ConstraintType)) - {"has_column_count", "custom_sql"}
 
 
 class ConstraintSpec(BaseModel):
