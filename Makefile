@@ -45,7 +45,7 @@ test-fast: setup ## everything but the tests marked slow
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: venv ## ruff + mypy
-	$(BIN)/ruff check dq_engine tests jobs
+	$(BIN)/ruff check dq_engine tests jobs bench examples
 	$(BIN)/mypy
 
 package: venv ## wheel + sdist into dist/

@@ -8,7 +8,6 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 
 
@@ -32,7 +31,6 @@ def text_hash(text: Column, lowercase: bool = True) -> Column:
     return F.sha2(canonical_text(text, lowercase), 256)
 
 
-@register
 class ExactDedup(Filter):
     """Keep one document per normalized-text hash; flag the rest as ``exact_duplicate``.
 

@@ -35,7 +35,6 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 from dq_engine.dedup.arrow_batches import (
     SHINGLE_SCHEMA,
@@ -131,7 +130,6 @@ def jaccard(a: Column, b: Column) -> Column:
     return inter / (F.size(a) + F.size(b) - inter)
 
 
-@register
 class NearDedup(Filter):
     """Flag near-duplicates (Jaccard >= ``threshold`` on shingles) as ``near_duplicate``.
 

@@ -16,7 +16,6 @@ from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, 
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 from dq_engine.language.backends import get_backend
 from dq_engine.language.codes import to_iso639_1
@@ -97,7 +96,6 @@ def _identify_udf(backend: str, model_path: str | None, max_chars: int, min_lett
     return identify
 
 
-@register
 class LanguageFilter(Filter):
     """Identify each document's language and flag the ones outside the allow-list.
 

@@ -13,7 +13,6 @@ from pyspark.sql.types import StringType
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Stage
 
 
@@ -40,7 +39,6 @@ def _nfkc(text: pd.Series) -> pd.Series:
     return text.str.normalize("NFKC")
 
 
-@register
 class NormalizeText(Stage):
     """Normalize Unicode form and whitespace in place.
 

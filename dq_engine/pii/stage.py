@@ -10,7 +10,6 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter, StageError
 from dq_engine.pii.detectors import DETECTORS, TYPES, find_pii, select_detectors
 from dq_engine.pii.findings import findings_rows, public_findings, type_counts
@@ -56,7 +55,6 @@ class PiiMaskParams(BaseModel):
     ner: NerParams | None = None
 
 
-@register
 class PiiMask(Filter):
     """Mask PII in ``text`` and record what was found.
 

@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 from dq_engine.quality import signals as S
 from dq_engine.quality.repetition import dup_field, ngram_signals_column, top_field
@@ -161,7 +160,6 @@ SIGNALS: tuple[str, ...] = (
 )
 
 
-@register
 class QualityHeuristics(Filter):
     """Flag documents that fail published web-text quality heuristics.
 

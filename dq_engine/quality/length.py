@@ -8,7 +8,6 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 
 
@@ -31,7 +30,6 @@ class LengthFilterParams(BaseModel):
         return self
 
 
-@register
 class LengthFilter(Filter):
     """Flag documents outside character/word-count bounds.
 

@@ -15,7 +15,6 @@ from pyspark.sql.types import DoubleType
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.registry import register
 from dq_engine.core.stage import Filter
 from dq_engine.toxicity.linear import profanity_model
 from dq_engine.toxicity.wordlist import hit_count, hits_to_score, load_terms
@@ -70,7 +69,6 @@ def _profanity(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         yield pd.Series(model.predict_proba(arr))
 
 
-@register
 class ToxicityFilter(Filter):
     """Score documents for toxicity per category and flag those at or above the category's threshold.
 
