@@ -48,8 +48,8 @@ lint: venv ## ruff + mypy
 	$(BIN)/ruff check dq_engine tests jobs bench examples
 	$(BIN)/mypy
 
-package: venv ## wheel + sdist into dist/
-	$(BIN)/pip wheel --no-deps -w dist .
+package: setup ## wheel, --py-files zip, conf zip and jar list into dist/ (README "Run it on your platform")
+	$(BIN)/python -m dq_engine.packaging dist
 
 N ?= 100000
 BENCH_DEDUP_ARGS ?=

@@ -1,18 +1,164 @@
-"""``dq-engine`` command line: jobs, table history / time travel / restore, and single-stage runs."""
+"""``dq-engine`` command line: jobs, table history / time travel / restore, and single-stage runs.
+
+Errors: every command runs inside one handler (:class:`DqEngineGroup`). A bad configuration, a bad
+argument or a failing job prints exactly one line on stderr (``error: ...``) and exits 1 (2 stays "the
+audit blocked the publish"); no Python or Java stack trace reaches the terminal. An unexpected error's
+line names the exception type and the log file that holds its full trace; ``--verbose`` (anywhere on
+the command line) or ``DQ_ENGINE_DEBUG=1`` prints the trace instead. Spark's own console log (JVM
+warnings, task errors) goes to the same log file when the CLI starts the JVM.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sys
 import tempfile
+import traceback
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from dq_engine.config.loader import ConfigError, load_config, load_pipeline, parse_override
 from dq_engine.config.models import AppConfig, LakehouseSettings, PipelineSettings, StageSpec
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+VERBOSE_FLAG = "--verbose"
+_state: dict[str, Any] = {"verbose": False, "log_path": None}
+
+
+class CliError(Exception):
+    """A user-facing error: its message is printed as the one ``error:`` line."""
+
+
+def _verbose() -> bool:
+    return bool(_state["verbose"]) or bool(os.environ.get("DQ_ENGINE_DEBUG"))
+
+
+def log_path() -> Path:
+    """This invocation's log file (JVM console output, traces of unexpected errors); created on demand.
+
+    ``DQ_ENGINE_LOG_DIR`` chooses the folder (default: ``<tmp>/dq-engine``).
+    """
+    if _state["log_path"] is None:
+        folder = Path(os.environ.get("DQ_ENGINE_LOG_DIR") or Path(tempfile.gettempdir()) / "dq-engine")
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        _state["log_path"] = folder / f"dq-engine-{stamp}-{os.getpid()}.log"
+    path: Path = _state["log_path"]
+    return path
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Errors whose message says what to fix (config, names, paths, columns): no trace is needed."""
+    if isinstance(exc, CliError | ValueError | FileNotFoundError | NotADirectoryError | PermissionError):
+        return True
+    try:
+        from pyspark.errors import AnalysisException
+    except ImportError:  # pragma: no cover - pyspark is a dependency
+        return False
+    return isinstance(exc, AnalysisException)
+
+
+def one_line(exc: BaseException, limit: int = 400) -> str:
+    """An exception's message on one line.
+
+    Multi-line messages of this project (``invalid configuration:`` followed by one line per problem)
+    are joined; Spark and Py4J messages (an AnalysisException's plan, a Java stack trace) are cut to
+    their first meaningful line.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if isinstance(exc, ValueError) and not _is_spark_error(exc):
+        text = ""
+        for line in lines:
+            text = line if not text else f"{text} {line}" if text.endswith(":") else f"{text}; {line}"
+    else:
+        meaningful = [
+            line.lstrip(":").strip()
+            for line in lines
+            if not line.startswith("An error occurred while calling") and line.lstrip(":").strip()
+        ]
+        text = meaningful[0] if meaningful else ""
+        if text.startswith("JVM stacktrace"):
+            text = ""
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_spark_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith(("pyspark", "py4j"))
+
+
+def _report_error(exc: BaseException) -> int:
+    """Print the one ``error:`` line for ``exc`` (and its trace when verbose); return the exit code."""
+    cause = exc.__cause__ if isinstance(exc, CliError) and exc.__cause__ is not None else exc
+    if _verbose():
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        return 1
+    if _is_user_error(cause):
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        return 1
+    path = log_path()
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {datetime.now(timezone.utc).isoformat()} dq-engine {' '.join(sys.argv[1:])}\n")
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=fh)
+    what = one_line(exc) if isinstance(exc, CliError) else f"{type(exc).__name__}: {one_line(exc)}"
+    typer.echo(f"error: {what} (trace in {path}; {VERBOSE_FLAG} prints it)", err=True)
+    return 1
+
+
+class DqEngineGroup(TyperGroup):
+    """The command group with the CLI's one error handler around parsing and every command."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        # --verbose is accepted anywhere (before a "--"), so it can be added to any failing command.
+        end = argv.index("--") if "--" in argv else len(argv)
+        _state["verbose"] = VERBOSE_FLAG in argv[:end]
+        _state["log_path"] = None  # one log file per invocation
+        argv = [a for a in argv[:end] if a != VERBOSE_FLAG] + argv[end:]
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+        except TyperException as exc:  # Typer's own (vendored Click) usage errors
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # type: ignore[attr-defined]  # `dq-engine` alone prints the help
+                code = 0
+            else:
+                ctx = getattr(exc, "ctx", None)  # set on usage errors
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                typer.echo(f"error: {' '.join(exc.format_message().split())}{hint}", err=True)
+                code = 1
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            code = 1
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - the CLI's single error handler
+            code = _report_error(exc)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
 
 app = typer.Typer(
     name="dq-engine",
@@ -20,7 +166,49 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=DqEngineGroup,
 )
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            VERBOSE_FLAG, help="On an error, print the full trace (also accepted after the command)."
+        ),
+    ] = False,
+) -> None:
+    """Distributed data-quality engine on Spark: ingest -> curate -> audit -> publish, on Delta tables."""
+
+
+@contextlib.contextmanager
+def _stderr_to_log() -> Iterator[None]:
+    """Point file descriptor 2 at the log file while the JVM starts, so the JVM writes its console log
+    (log4j warnings, task errors) there for its whole life; Python's stderr is restored after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log_path().open("ab") as fh:
+            os.dup2(fh.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _session(config: AppConfig) -> SparkSession:
+    """The config's SparkSession; a JVM started here logs to :func:`log_path`, not the terminal."""
+    from pyspark import SparkContext
+
+    from dq_engine.runner import session_for
+
+    if SparkContext._gateway is not None or _verbose():  # an adopted session, or the user wants it all
+        return session_for(config)
+    with _stderr_to_log():
+        return session_for(config)
+
 
 ConfDir = Annotated[
     Path, typer.Option("--conf-dir", help="Folder with base.yaml, env/, pipelines/, constraints/.")
@@ -32,11 +220,9 @@ Sets = Annotated[
 
 
 def _config(conf_dir: Path, env: str | None, sets: list[str] | None) -> AppConfig:
-    try:
-        return load_config(conf_dir, env=env, overrides=sets or [])
-    except ConfigError as exc:
-        typer.echo(f"config error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    if not conf_dir.is_dir():
+        raise ConfigError(f"--conf-dir {conf_dir}: no such directory")
+    return load_config(conf_dir, env=env, overrides=sets or [])
 
 
 def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_json: bool) -> None:
@@ -45,21 +231,15 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
     config = _config(conf_dir, env, sets)
     from pyspark.sql import SparkSession
 
-    from dq_engine.runner import session_for
     from dq_engine.spark.session import stop_session
 
     owns_session = SparkSession.getActiveSession() is None
-    spark = session_for(config)
+    spark = _session(config)
     try:
         report = run_job(job, config, spark)  # type: ignore[arg-type]
     except Exception as exc:
-        if os.environ.get("DQ_ENGINE_DEBUG"):
-            raise
         # The MLflow run is marked FAILED and ops.runs has a `failed` row with this message.
-        typer.echo(
-            f"{job} failed: {type(exc).__name__}: {exc}\n(set DQ_ENGINE_DEBUG=1 for the traceback)", err=True
-        )
-        raise typer.Exit(1) from None
+        raise CliError(f"{job} failed: {type(exc).__name__}: {one_line(exc)}") from exc
     finally:
         if owns_session:
             stop_session(spark)
@@ -122,8 +302,7 @@ def audit(
     """
     if table is None:
         if version is not None:
-            typer.echo("--version needs --table", err=True)
-            raise typer.Exit(1)
+            raise CliError("--version needs --table")
         sets = [*(set_ or []), *([f"audit.suite={suite}"] if suite else [])]
         _job("audit", conf_dir, env, sets, as_json)
         return
@@ -142,7 +321,7 @@ def _reaudit(
     from dq_engine.core.audit import AuditFailedError, reaudit
     from dq_engine.core.context import RunContext, new_run_id
 
-    tables = _tables(conf_dir, env, sets)
+    tables = _tables(conf_dir, env, sets, table)
     _check_table(tables, table)
     config = _config(conf_dir, env, sets)
     ctx = RunContext(spark=tables.spark, config=config, tables=tables, run_id=new_run_id())
@@ -151,9 +330,8 @@ def _reaudit(
     except AuditFailedError as exc:
         typer.echo(str(exc))
         raise typer.Exit(2) from None
-    except (SuiteConfigError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except SuiteConfigError as exc:
+        raise CliError(f"suite: {one_line(exc)}") from exc
     typer.echo(
         f"audit ({result.suite}) of {table} version {result.silver_to}: {len(result.checks)} constraints, "
         f"passed; nothing published (run {ctx.run_id})"
@@ -178,7 +356,7 @@ def metrics(
 
     from dq_engine.constraints import load_history, repository_path
 
-    tables = _tables(conf_dir, env, set_)
+    tables = _tables(conf_dir, env, set_, table)
     config = _config(conf_dir, env, set_)
     path = repository_path(config.lakehouse.root, table)
     history = load_history(tables.spark, path)
@@ -223,7 +401,7 @@ def suggest(
     """Write a starter YAML suite from Deequ's constraint suggestions; it passes on the table it came from."""
     from dq_engine.constraints.suggest import suggest_suite
 
-    tables = _tables(conf_dir, env, set_)
+    tables = _tables(conf_dir, env, set_, table)
     _check_table(tables, table)
     df = tables.read(table, version)
     resolved = version if version is not None else tables.current_version(table)
@@ -248,25 +426,20 @@ def run(
     _job("run", conf_dir, env, set_, as_json)
 
 
-def _tables(conf_dir: Path, env: str | None, sets: list[str] | None):  # type: ignore[no-untyped-def]
-    from dq_engine.runner import session_for
-    from dq_engine.versioning.tables import Tables
+def _tables(conf_dir: Path, env: str | None, sets: list[str] | None, table: str | None = None):  # type: ignore[no-untyped-def]
+    """The config's tables on its Spark session; ``table``, when given, is checked before Spark starts."""
+    from dq_engine.versioning.tables import DEFAULT_LAYOUT, TableError, Tables
 
     config = _config(conf_dir, env, sets)
-    return Tables(session_for(config), config.lakehouse)
+    if table is not None and table not in DEFAULT_LAYOUT and table not in config.lakehouse.tables:
+        known = sorted({*DEFAULT_LAYOUT, *config.lakehouse.tables})
+        raise TableError(f"unknown table {table!r}; known: {', '.join(known)}")
+    return Tables(_session(config), config.lakehouse)
 
 
 def _check_table(tables, table: str) -> None:  # type: ignore[no-untyped-def]
-    from dq_engine.versioning.tables import TableError
-
-    try:
-        exists = tables.exists(table)
-    except TableError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    if not exists:
-        typer.echo(f"table {table} does not exist at {tables.describe(table)}", err=True)
-        raise typer.Exit(1)
+    if not tables.exists(table):
+        raise CliError(f"table {table} does not exist at {tables.describe(table)}")
 
 
 @app.command()
@@ -278,7 +451,7 @@ def history(
     set_: Sets = None,
 ) -> None:
     """Delta versions of a table with the run id and job that wrote each."""
-    tables = _tables(conf_dir, env, set_)
+    tables = _tables(conf_dir, env, set_, table)
     _check_table(tables, table)
     rows = tables.history(table, limit).drop("userMetadata").collect()
     typer.echo(f"{'version':>7}  {'timestamp':<26} {'operation':<18} {'job':<10} {'rows':>7}  run_id")
@@ -303,7 +476,7 @@ def show(
     set_: Sets = None,
 ) -> None:
     """Print rows of a table, at its latest version or at --version N."""
-    tables = _tables(conf_dir, env, set_)
+    tables = _tables(conf_dir, env, set_, table)
     _check_table(tables, table)
     df = tables.read(table, version)
     if where:
@@ -323,15 +496,9 @@ def restore(
     set_: Sets = None,
 ) -> None:
     """Restore a table to an earlier Delta version."""
-    from dq_engine.versioning.tables import TableError
-
-    tables = _tables(conf_dir, env, set_)
+    tables = _tables(conf_dir, env, set_, table)
     _check_table(tables, table)
-    try:
-        metrics = tables.restore(table, version).collect()
-    except TableError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+    metrics = tables.restore(table, version).collect()
     typer.echo(f"restored {table} to version {version}; now at version {tables.current_version(table)}")
     if metrics:
         typer.echo(json.dumps(metrics[0].asDict(), default=str))
@@ -358,9 +525,11 @@ def apply_stage(
     against an empty lakehouse, so results depend on the file alone.
     """
     from dq_engine.core.apply import apply_to_file
-    from dq_engine.core.registry import registered_stages
+    from dq_engine.core.registry import stage_names
 
     config = _config(conf_dir, env, None)
+    if not input_path.exists():
+        raise CliError(f"--input {input_path}: no such file or directory")
     params: dict[str, object] = {}
     for item in set_ or []:
         parts, value = parse_override(item)
@@ -368,35 +537,26 @@ def apply_stage(
         for part in parts[:-1]:
             node = node.setdefault(part, {})  # type: ignore[assignment]
         node[parts[-1]] = value
-    stages = registered_stages()
+    stages = stage_names()
     if name in stages:
         pipeline = PipelineSettings(name=name, stages=[StageSpec(stage=name, params=params)])
     elif (Path(config.conf_dir) / "pipelines" / f"{name}.yaml").exists() or name.endswith((".yaml", ".yml")):
         if params:
-            typer.echo("--set is for a single stage; edit the pipeline YAML instead", err=True)
-            raise typer.Exit(1)
+            raise CliError("--set is for a single stage; edit the pipeline YAML instead")
         pipeline = load_pipeline(config, name)
     else:
-        typer.echo(f"unknown stage or pipeline {name!r}; stages: {', '.join(stages)}", err=True)
-        raise typer.Exit(1)
+        raise CliError(f"unknown stage or pipeline {name!r}; stages: {', '.join(stages)}")
     with tempfile.TemporaryDirectory(prefix="dq-apply-") as scratch:
         config = config.model_copy(update={"lakehouse": LakehouseSettings(root=scratch)})
-        from dq_engine.core.stage import StageError
-        from dq_engine.runner import session_for
-
-        try:
-            summary = apply_to_file(
-                session_for(config),
-                config,
-                pipeline,
-                input_path,
-                output_path,
-                id_column=id_column,
-                text_column=text_column,
-            )
-        except (StageError, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+        summary = apply_to_file(
+            _session(config),
+            config,
+            pipeline,
+            input_path,
+            output_path,
+            id_column=id_column,
+            text_column=text_column,
+        )
     typer.echo(json.dumps(summary, indent=2, sort_keys=True))
 
 

@@ -217,10 +217,15 @@ def format_summary(report: JobReport) -> str:
                 f"curate ({cur.pipeline}): bronze versions ({cur.bronze_from}, {cur.bronze_to}]: "
                 f"{cur.documents_in} in = {cur.kept} kept + {cur.rejected} rejected"
             )
+            if cur.recovered is not None:
+                lines.append(
+                    f"  (completed the interrupted curate of bronze versions ({cur.recovered[0]}, "
+                    f"{cur.recovered[1]}] first; its rows already in a silver table were not written again)"
+                )
             for stage, n_in, n_out in cur.stage_flow:
                 dropped = cur.rejected_by.get(stage, {})
                 detail = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items()))
-                lines.append(f"  {stage:<16} {n_in:>6} -> {n_out:<6}{'  ' + detail if detail else ''}")
+                lines.append(f"  {stage:<18} {n_in:>6} -> {n_out:<6}{'  ' + detail if detail else ''}")
     if report.audit is not None:
         aud = report.audit
         if aud.skipped:

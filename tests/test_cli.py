@@ -92,8 +92,14 @@ def test_apply_stage_writes_scores_and_flags(spark: SparkSession, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rejected_by_reason"] == {"too_short": 1}
 
+    # The default pipeline runs every stage: give it a real sentence (its quality rules want >= 10 words).
+    sentence = "The library opens at nine on weekdays and closes early on most public holidays."
+    pipeline_docs = tmp_path / "pipeline_docs.jsonl"
+    texts = ["tiny", sentence, sentence.upper()]
+    lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)]
+    pipeline_docs.write_text("\n".join(lines), "utf-8")
     pipeline_out = tmp_path / "pipeline_out"
-    result = _apply_stage("default", docs, pipeline_out)
+    result = _apply_stage("default", pipeline_docs, pipeline_out)
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(pipeline_out).sort_values("doc_id")
     assert list(frame["decision_reason"]) == ["too_short", None, "exact_duplicate"]

@@ -1,4 +1,7 @@
-"""Executes ``notebooks/quickstart.ipynb`` top to bottom, as CI would on a fresh machine.
+"""Executes every notebook under ``notebooks/`` top to bottom, as CI would on a fresh machine.
+
+``quickstart.ipynb`` runs first; ``tune_thresholds.ipynb`` then reads the tables it left behind (the
+same ``DQ_QUICKSTART_ROOT``), as a user would after the quickstart.
 
 The kernel runs this test's interpreter (the project venv): a throwaway kernelspec whose argv starts
 with ``sys.executable`` is written under ``tmp_path`` and handed to nbclient through its own
@@ -20,7 +23,8 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO_ROOT / "notebooks" / "quickstart.ipynb"
+NOTEBOOKS = REPO_ROOT / "notebooks"
+RUN_ORDER = ["quickstart.ipynb", "tune_thresholds.ipynb"]
 KERNEL_NAME = "dq-engine-test-venv"
 CELL_TIMEOUT_S = 600
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -40,37 +44,29 @@ def _kernel_manager(kernels_dir: Path) -> KernelManager:
     return KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
 
 
-def test_committed_notebook_has_no_outputs() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, "clear outputs before committing"
+def test_every_notebook_is_run_and_committed_without_outputs() -> None:
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(RUN_ORDER)
+    for name in RUN_ORDER:
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"clear outputs of {name}"
 
 
-@pytest.mark.slow
-def test_quickstart_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tmp_path / "quickstart"
-    root.mkdir()
-    # The kernel inherits this environment.
-    monkeypatch.setenv("DQ_QUICKSTART_ROOT", str(root))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # would override the notebook's sqlite store
-    # Connection files and IPython's profile go to scratch folders: a CI home may be read-only.
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+def _execute(name: str, kernels_dir: Path) -> str:
+    """Run one notebook in a fresh kernel; return everything it displayed as text."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = NotebookClient(
         nb,
-        km=_kernel_manager(tmp_path / "kernels"),
+        km=_kernel_manager(kernels_dir),
         timeout=CELL_TIMEOUT_S,
         startup_timeout=120,
         allow_errors=False,  # any cell error raises CellExecutionError
         resources={"metadata": {"path": str(REPO_ROOT)}},  # kernel cwd = repo root
     )
     client.execute()
-
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]
     texts = []
@@ -80,8 +76,26 @@ def test_quickstart_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         elif "data" in out:
             texts.append(str(out.data.get("text/plain", "")))
     shown = "\n".join(texts)
+    assert not EMAIL.findall(shown), f"{name} displayed something that looks like an e-mail address"
+    return shown
+
+
+@pytest.mark.slow
+def test_notebooks_run_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "quickstart"
+    root.mkdir()
+    # The kernel inherits this environment.
+    monkeypatch.setenv("DQ_QUICKSTART_ROOT", str(root))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # would override the notebook's sqlite store
+    # Connection files and IPython's profile go to scratch folders: a CI home may be read-only.
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+
+    shown = _execute("quickstart.ipynb", tmp_path / "kernels")
     assert "Invariants hold." in shown
-    assert not EMAIL.findall(shown), "the notebook displayed something that looks like an e-mail address"
+    tuned = _execute("tune_thresholds.ipynb", tmp_path / "kernels2")
+    assert "the what-if reproduces the pipeline's decisions" in tuned
+    assert "would newly drop" in tuned
     # It wrote under DQ_QUICKSTART_ROOT, not into the repository.
     assert (root / "lakehouse" / "gold" / "documents" / "_delta_log").is_dir()
     assert (root / "mlruns.db").is_file()

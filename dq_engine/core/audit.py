@@ -25,7 +25,9 @@ from dq_engine.constraints.history import MetricsHistory, repository_path
 from dq_engine.constraints.loader import load_suite_file
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
+from dq_engine.core.faults import pause_point
 from dq_engine.versioning.runs import watermark
+from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,27 @@ def _store(ctx: RunContext, outcome: Any, result: AuditResult, table: str, versi
     result.results_version = tables.current_version("ops_dq_results")
 
 
+def _published_through(tables: Tables, watermark_version: int | None) -> int | None:
+    """The silver version gold already holds, from gold's own commits or the ``ops.runs`` watermark.
+
+    Gold is written before ``ops.runs``; a run killed between the two leaves gold ahead of the
+    watermark. Its checks had passed (gold is only written after them), so that range is done: starting
+    from the watermark instead would publish it a second time under the next run's idempotency key.
+    """
+    if not tables.exists("gold_documents"):
+        return watermark_version
+    row = (
+        tables.history("gold_documents", limit=50)
+        .where(F.col("job") == "publish")
+        .agg(F.max(F.get_json_object("userMetadata", "$.silver_version").cast("long")).alias("v"))
+        .head()
+    )
+    committed = None if row is None or row["v"] is None else int(row["v"])
+    if committed is None:
+        return watermark_version
+    return committed if watermark_version is None else max(watermark_version, committed)
+
+
 def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     """Audit the silver rows appended since the last publish; publish them to gold if they pass.
 
@@ -180,7 +203,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     if silver_to is None:
         result.skipped = "silver.documents does not exist yet"
         return result
-    silver_from = watermark(tables, "publish", "silver_documents")
+    silver_from = _published_through(tables, watermark(tables, "publish", "silver_documents"))
     result.silver_from, result.silver_to = silver_from, silver_to
     if silver_from is not None and silver_from >= silver_to:
         result.skipped = f"silver.documents has nothing new since version {silver_from}"
@@ -195,6 +218,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     result.passed, result.status, result.failures = outcome.passed, outcome.status, list(outcome.failures)
     result.skipped_constraints = list(outcome.skipped)
     _store(ctx, outcome, result, "silver_documents", silver_to)
+    pause_point("audit.after_results")
     if not outcome.passed:
         raise AuditFailedError(result.failure_message(), result)
     if publish:
@@ -209,6 +233,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
         )
         result.published = True
         result.gold_version = tables.current_version("gold_documents")
+        pause_point("publish.before_watermark")
     return result
 
 

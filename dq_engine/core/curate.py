@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
+from dq_engine.core.faults import pause_point
 from dq_engine.core.pipeline import Pipeline
 from dq_engine.versioning.runs import watermark
 
@@ -37,6 +38,8 @@ class CurateResult:
     rejections_version: int | None = None
     side_versions: dict[str, int | None] = field(default_factory=dict)
     skipped: str | None = None
+    #: bronze range ``(after, up_to]`` of an interrupted earlier curate that this run completed first
+    recovered: tuple[int | None, int] | None = None
 
     def ops_record(self) -> dict[str, Any]:
         """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark."""
@@ -101,13 +104,67 @@ def _append_side_outputs(
         result.side_versions[table] = ctx.tables.current_version(table)
 
 
+#: Every table the curate job appends to with ``txnAppId = CURATE_APP_ID``.
+CURATE_OUTPUTS = (
+    "silver_documents",
+    "silver_rejections",
+    "silver_dedup_clusters",
+    "silver_minhash_index",
+    "silver_pii_findings",
+)
+#: Commits looked at per output table when searching for an interrupted curate; audit and publish never
+#: write silver, so the newest curate commit is among the last few.
+HISTORY_SCAN = 50
+
+
+def committed_bronze_version(ctx: RunContext) -> int | None:
+    """The newest bronze version any curate output table holds a commit for, from the tables' own logs.
+
+    Each curate commit carries ``{"job": "curate", "bronze_version": N}`` as Delta ``userMetadata``.
+    """
+    best: int | None = None
+    for name in CURATE_OUTPUTS:
+        if not ctx.tables.exists(name):
+            continue
+        row = (
+            ctx.tables.history(name, limit=HISTORY_SCAN)
+            .where(F.col("job") == "curate")
+            .agg(F.max(F.get_json_object("userMetadata", "$.bronze_version").cast("long")).alias("v"))
+            .head()
+        )
+        if row is not None and row["v"] is not None:
+            best = int(row["v"]) if best is None else max(best, int(row["v"]))
+    return best
+
+
+def curate_ranges(
+    watermark_version: int | None, committed: int | None, bronze_to: int
+) -> list[tuple[int | None, int]]:
+    """Bronze version ranges ``(after, up_to]`` to curate, oldest first.
+
+    ``ops.runs`` is written after the silver tables, so a curate killed between the two leaves silver
+    ahead of the watermark. That range is finished first with the same ``up_to`` (the idempotency key
+    of every append), so tables that committed skip it and the others get it; only then does the run
+    go on to newer bronze versions. Exactly-once never depends on which commit landed last.
+    """
+    ranges: list[tuple[int | None, int]] = []
+    start = watermark_version
+    if committed is not None and (start is None or committed > start) and committed <= bronze_to:
+        ranges.append((start, committed))
+        start = committed
+    if start is None or start < bronze_to:
+        ranges.append((start, bronze_to))
+    return ranges
+
+
 def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
     """Curate the bronze rows appended since the last successful curate.
 
     Reads ``bronze.documents`` through the change feed from the watermark in ``ops.runs``; writes kept
     rows to ``silver.documents`` (schema evolves as stages add columns) and one row per dropped document
     to ``silver.rejections``. Both appends are idempotent per bronze version, so rerunning a batch
-    whose writes already committed is a no-op. Counting is one aggregation over the persisted batch.
+    whose writes already committed is a no-op, and a batch interrupted between the silver commits and
+    the watermark is completed before newer bronze versions (:func:`curate_ranges`).
     """
     tables = ctx.tables
     result = CurateResult(pipeline=pipeline.name)
@@ -116,13 +173,37 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
         result.skipped = "bronze.documents does not exist yet"
         return result
     bronze_from = watermark(tables, "curate", "bronze_documents")
+    committed = committed_bronze_version(ctx)
+    ranges = curate_ranges(bronze_from, committed, bronze_to)
     result.bronze_from, result.bronze_to = bronze_from, bronze_to
-    if bronze_from is not None and bronze_from >= bronze_to:
+    if not ranges:
         result.skipped = f"no new bronze versions since {bronze_from}"
         result.silver_version = tables.current_version("silver_documents")
         result.rejections_version = tables.current_version("silver_rejections")
         return result
+    if len(ranges) > 1 or ranges[0][1] != bronze_to:
+        log.warning(
+            "curate: completing the interrupted curate of bronze versions (%s, %s] first",
+            ranges[0][0],
+            ranges[0][1],
+        )
+        result.recovered = ranges[0]
+    for after, up_to in ranges:
+        _curate_range(ctx, pipeline, after, up_to, result)
+    result.silver_version = tables.current_version("silver_documents")
+    result.rejections_version = tables.current_version("silver_rejections")
+    pause_point("curate.before_watermark")  # every silver table written, ops.runs not yet
+    log.info(
+        "curate %s: in=%d kept=%d rejected=%d", ctx.run_id, result.documents_in, result.kept, result.rejected
+    )
+    return result
 
+
+def _curate_range(
+    ctx: RunContext, pipeline: Pipeline, bronze_from: int | None, bronze_to: int, result: CurateResult
+) -> None:
+    """Curate bronze versions ``(bronze_from, bronze_to]`` and add its counts to ``result``."""
+    tables = ctx.tables
     batch = tables.read_appended("bronze_documents", bronze_from, bronze_to)
     decision = pipeline.decide(pipeline.annotate(batch, ctx), ctx)
     decided = decision.annotated.persist(StorageLevel.MEMORY_AND_DISK)
@@ -132,26 +213,39 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
             .agg(F.count("*").alias("n"))
             .collect()
         )
+        kept = rejected = 0
+        rejected_by: dict[str, dict[str, int]] = {}
         for row in rows:
             if row["stage"] is None:
-                result.kept += int(row["n"])
+                kept += int(row["n"])
             else:
-                result.rejected_by.setdefault(row["stage"], {})[row["reason"]] = int(row["n"])
-        result.rejected = sum(n for reasons in result.rejected_by.values() for n in reasons.values())
-        result.documents_in = result.kept + result.rejected
-        remaining = result.documents_in
+                rejected_by.setdefault(row["stage"], {})[row["reason"]] = int(row["n"])
+                rejected += int(row["n"])
+        remaining = kept + rejected
+        flow = dict((label, (n_in, n_out)) for label, n_in, n_out in result.stage_flow)
         for stage in pipeline.stages:
             timings = getattr(stage, "timings", None)
             if timings:
-                result.stage_seconds[stage.label] = dict(timings)
-            dropped = sum(result.rejected_by.get(stage.label, {}).values())
-            result.stage_flow.append((stage.label, remaining, remaining - dropped))
+                previous = result.stage_seconds.setdefault(stage.label, {})
+                for step, seconds in timings.items():
+                    previous[step] = previous.get(step, 0.0) + seconds
+            dropped = sum(rejected_by.get(stage.label, {}).values())
+            n_in, n_out = flow.get(stage.label, (0, 0))
+            flow[stage.label] = (n_in + remaining, n_out + remaining - dropped)
             remaining -= dropped
+        result.stage_flow = [(stage.label, *flow[stage.label]) for stage in pipeline.stages]
+        result.kept += kept
+        result.rejected += rejected
+        result.documents_in += kept + rejected
+        for stage_label, reasons in rejected_by.items():
+            into = result.rejected_by.setdefault(stage_label, {})
+            for reason, n in reasons.items():
+                into[reason] = into.get(reason, 0) + n
 
         metadata = {"run_id": ctx.run_id, "job": "curate", "bronze_version": bronze_to}
         # Empty appends would still make versions, and an empty silver batch would then fail the audit's
         # size check for no reason; skip them.
-        if result.kept:
+        if kept:
             tables.append(
                 decision.kept,
                 "silver_documents",
@@ -160,7 +254,8 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
                 user_metadata=metadata,
                 merge_schema=True,
             )
-        if result.rejected:
+            pause_point("curate.after_silver_documents")
+        if rejected:
             tables.append(
                 decision.rejections,
                 "silver_rejections",
@@ -169,14 +264,9 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
                 user_metadata=metadata,
                 merge_schema=True,
             )
+            pause_point("curate.after_silver_rejections")
         _append_side_outputs(ctx, pipeline, decided, bronze_to, metadata, result)
     finally:
         decided.unpersist()
         for stage in pipeline.stages:
             stage.cleanup(ctx)
-    result.silver_version = tables.current_version("silver_documents")
-    result.rejections_version = tables.current_version("silver_rejections")
-    log.info(
-        "curate %s: in=%d kept=%d rejected=%d", ctx.run_id, result.documents_in, result.kept, result.rejected
-    )
-    return result

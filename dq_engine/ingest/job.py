@@ -1,12 +1,20 @@
 """Incremental, exactly-once ingest: one checkpointed Structured Streaming query per source.
 
-Each source is read with ``trigger(availableNow=True)``: every file not yet in the source's checkpoint
-is processed, in as many micro-batches as ``max_files_per_trigger`` makes, and the query stops. A rerun
-over the same landing folder finds nothing new and writes nothing.
+Each source's landing folder is listed by a stream with ``trigger(availableNow=True)``: every file not
+yet in the source's checkpoint is processed, in as many micro-batches as ``max_files_per_trigger``
+makes, and the query stops. A rerun over the same landing folder finds nothing new and writes nothing.
 
-Inside ``foreachBatch`` the batch is classified once (persisted), counted in one aggregation, and
-written as two idempotent Delta appends (bronze and quarantine) keyed by the checkpoint's identity and
-the batch id, so a micro-batch replayed after a crash is skipped by Delta rather than appended twice.
+Inside ``foreachBatch`` the batch's files are read with the source's format, classified once
+(persisted), counted in one aggregation, and written as two idempotent Delta appends (bronze and
+quarantine) keyed by the checkpoint's identity and the batch id, so a micro-batch replayed after a crash
+is skipped by Delta rather than appended twice.
+
+A file that cannot be read at all (a truncated ``.gz``/``.zst``, a Parquet file whose text column has
+another type, random bytes named ``.parquet``) would fail the whole micro-batch. When the first read of a
+batch fails with such a file error, the batch's files are probed in halves until each unreadable file is
+isolated; each becomes one quarantined record with a file-level reason (``corrupt_archive``,
+``schema_mismatch``, ``unreadable_file``) and the other files are ingested as usual. An error that is not
+a file error (out of memory, a Delta conflict) still fails the job.
 """
 
 from __future__ import annotations
@@ -25,7 +33,14 @@ from pyspark.sql.streaming import StreamingQuery
 
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
-from dq_engine.ingest.readers import open_source_stream
+from dq_engine.core.faults import pause_point
+from dq_engine.ingest.readers import (
+    FileFailure,
+    SourceReader,
+    file_failure,
+    is_file_read_error,
+    named_file,
+)
 from dq_engine.ingest.records import (
     BRONZE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -53,6 +68,8 @@ class SourceIngestResult:
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     skipped: str | None = None
+    files: int = 0
+    unreadable_files: int = 0
 
 
 @dataclass
@@ -102,6 +119,8 @@ class IngestResult:
             out[f"ingest.{s.source}.records_read"] = s.records_read
             out[f"ingest.{s.source}.ingested"] = s.ingested
             out[f"ingest.{s.source}.quarantined"] = s.quarantined
+            out[f"ingest.{s.source}.files"] = s.files
+            out[f"ingest.{s.source}.unreadable_files"] = s.unreadable_files
             reasons.update(s.quarantine_reasons)
         for reason, n in reasons.items():
             out[f"ingest.quarantined.{reason}"] = n
@@ -134,16 +153,49 @@ def _landing_has_files(source: SourceSettings) -> bool:
     return path.is_dir() and any(p.is_file() and not p.name.startswith((".", "_")) for p in path.rglob("*"))
 
 
+def isolate_unreadable_files(reader: SourceReader, files: list[str]) -> dict[str, FileFailure]:
+    """Find the files of ``files`` (which failed to read together) that cannot be read, by bisection.
+
+    A group is probed by reading all its raw records (a ``noop`` write evaluates every column). A group
+    that fails with a file error is split until the failing file is alone; a file that fails alone is
+    unreadable. When Spark's error names the file, that file is set aside without splitting. ``k`` bad
+    files among ``n`` cost about ``2 k log2 n`` probes. An error that is not a file error is raised.
+    """
+    failures: dict[str, FileFailure] = {}
+    middle = len(files) // 2
+    # The whole list is known to fail: start with its halves.
+    pending = [files[:middle], files[middle:]] if len(files) > 1 else [files]
+    while pending:
+        group = pending.pop()
+        log.debug("probing %d file(s) for unreadable ones", len(group))
+        try:
+            reader.read_files(group).write.format("noop").mode("overwrite").save()
+        except Exception as exc:
+            if not is_file_read_error(exc):
+                raise
+            named = named_file(exc, group)
+            if named is not None or len(group) == 1:
+                bad = named or group[0]
+                failures[bad] = file_failure(bad, exc)
+                rest = [f for f in group if f != bad]
+                if rest:
+                    pending.append(rest)
+            else:
+                middle = len(group) // 2
+                pending += [group[:middle], group[middle:]]
+    return failures
+
+
 def start_source(
-    ctx: RunContext, source: SourceSettings, stream: DataFrame | None
+    ctx: RunContext, source: SourceSettings, reader: SourceReader | None
 ) -> tuple[SourceIngestResult, StreamingQuery | None]:
     """Start one source's availableNow stream; its result fills in as micro-batches complete.
 
-    ``stream`` is the source's raw-record stream (:func:`open_source_stream`), None when its landing
-    folder holds no files: the source is then reported as skipped.
+    ``reader`` is the opened source (:meth:`SourceReader.open`), None when its landing folder holds no
+    files: the source is then reported as skipped.
     """
     result = SourceIngestResult(source=source.name)
-    if stream is None:
+    if reader is None:
         result.skipped = f"no files under {source.path}"
         log.warning("source %s: %s", source.name, result.skipped)
         return result, None
@@ -152,12 +204,8 @@ def start_source(
     tables = ctx.tables
     settings = ctx.config.ingest
 
-    def process(batch: DataFrame, batch_id: int) -> None:
-        # Pinned to the version before this batch's own append: the persisted batch may be recomputed
-        # for the second write, and a moving read would then see the batch's own ids as existing.
-        bronze_version = tables.current_version("bronze_documents")
-        existing = None if bronze_version is None else tables.read("bronze_documents", bronze_version)
-        classified = classify_records(batch, source, settings, ctx.run_id, existing).persist(
+    def classify_and_count(raw: DataFrame, existing: DataFrame | None) -> tuple[DataFrame, dict[Any, int]]:
+        classified = classify_records(raw, source, settings, ctx.run_id, existing).persist(
             StorageLevel.MEMORY_AND_DISK
         )
         try:
@@ -167,7 +215,59 @@ def start_source(
                 .agg(F.count("*").alias("n"))
                 .collect()
             }
+        except BaseException:
+            classified.unpersist()
+            raise
+        return classified, counts
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        # The new files' paths (never their content). A streamed binaryFile batch can list a file twice.
+        files = sorted({str(r["path"]) for r in batch.collect()})
+        if not files:
+            return
+        log.debug("source %s batch %d: files %s", source.name, batch_id, files)
+        # Pinned to the version before this batch's own append: the persisted batch may be recomputed
+        # for the second write, and a moving read would then see the batch's own ids as existing.
+        bronze_version = tables.current_version("bronze_documents")
+        existing = None if bronze_version is None else tables.read("bronze_documents", bronze_version)
+        failures: dict[str, FileFailure] = {}
+        # Normally one pass. A file that cannot be read fails the pass: when Spark names the file it is
+        # set aside at once, else the batch's files are probed to find it; then the pass is repeated.
+        for _attempt in range(len(files) + 1):
+            readable = [f for f in files if f not in failures]
+            raw = reader.read_files(readable) if readable else None
+            if failures:
+                unreadable = reader.unreadable_file_records(failures)
+                raw = unreadable if raw is None else raw.unionByName(unreadable)
+            assert raw is not None
+            try:
+                classified, counts = classify_and_count(raw, existing)
+                break
+            except Exception as exc:
+                if not is_file_read_error(exc):
+                    raise
+                named = named_file(exc, readable)
+                if named is not None:
+                    failures[named] = file_failure(named, exc)
+                    continue
+                found = isolate_unreadable_files(reader, readable)
+                if not found:
+                    raise  # every file reads on its own: not a file problem after all
+                failures.update(found)
+        else:  # pragma: no cover - each retry sets at least one more file aside
+            raise RuntimeError(f"source {source.name}: batch {batch_id} did not settle")
+        for path, failure in failures.items():
+            # The path and the error class only: the diagnostic is in bronze.quarantine's payload.
+            log.warning(
+                "source %s: file %s set aside as %s (%s)",
+                source.name,
+                path,
+                failure.reason,
+                failure.error_class,
+            )
+        try:
             metadata = {"run_id": ctx.run_id, "job": "ingest", "source": source.name, "batch_id": batch_id}
+            pause_point("ingest.before_bronze")  # inside the stream's micro-batch, nothing committed
             tables.append(
                 bronze_rows(classified),
                 "bronze_documents",
@@ -175,6 +275,7 @@ def start_source(
                 txn_version=batch_id,
                 user_metadata=metadata,
             )
+            pause_point("ingest.between_bronze_and_quarantine")
             tables.append(
                 quarantine_rows(classified),
                 "bronze_quarantine",
@@ -188,6 +289,8 @@ def start_source(
         ingested = counts.get(None, 0)
         quarantined = read - ingested
         result.batches += 1
+        result.files += len(files)
+        result.unreadable_files += len(failures)
         result.records_read += read
         result.ingested += ingested
         result.quarantined += quarantined
@@ -195,16 +298,18 @@ def start_source(
             if reason is not None:
                 result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + n
         log.info(
-            "source %s batch %d: read=%d ingested=%d quarantined=%d",
+            "source %s batch %d: files=%d read=%d ingested=%d quarantined=%d",
             source.name,
             batch_id,
+            len(files),
             read,
             ingested,
             quarantined,
         )
 
     query = (
-        stream.writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
+        reader.file_stream()
+        .writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
         .foreachBatch(process)
         .option("checkpointLocation", checkpoint)
         .trigger(availableNow=True)
@@ -228,11 +333,11 @@ def run_ingest(ctx: RunContext) -> IngestResult:
     # Open every source first (schema inference, option checks), so a misconfigured source fails the
     # job before any stream has written anything.
     sources = ctx.config.ingest.sources
-    streams = [open_source_stream(ctx.spark, s) if _landing_has_files(s) else None for s in sources]
+    readers = [SourceReader.open(ctx.spark, s) if _landing_has_files(s) else None for s in sources]
     started: list[tuple[SourceIngestResult, StreamingQuery | None]] = []
     try:
-        for source, stream in zip(sources, streams, strict=True):
-            started.append(start_source(ctx, source, stream))
+        for source, reader in zip(sources, readers, strict=True):
+            started.append(start_source(ctx, source, reader))
     except Exception:
         for _result, query in started:
             if query is not None:
@@ -288,6 +393,7 @@ __all__ = [
     "IngestAccountingError",
     "IngestResult",
     "SourceIngestResult",
+    "isolate_unreadable_files",
     "run_ingest",
     "start_source",
 ]

@@ -1,27 +1,83 @@
-"""Streaming readers: one per landing format, each turned into the same raw-record shape.
+"""Landing files -> raw records: one reader per format, each giving the same raw-record shape.
 
-Every reader yields one row per *input record* with these columns, so quarantine and accounting work
-the same for every format:
+A source is read in two steps. A checkpointed stream lists the landing folder (``binaryFile`` with the
+content column pruned, so nothing is read): each micro-batch is a list of new files. The micro-batch's
+files are then read with a batch read of the source's format (:meth:`SourceReader.read_files`). Knowing
+the exact files of a batch is what lets the job set a file that cannot be read at all (a truncated
+``.gz``/``.zst``, a Parquet file with a different schema) aside as one quarantined record instead of
+failing the whole run (:meth:`SourceReader.unreadable_file_records`).
+
+Every reader yields one row per *input record* with these columns (:data:`RAW_SCHEMA`), so quarantine
+and accounting work the same for every format:
 
 - ``source_uri``  file the record came from
 - ``record_pos``  position key inside the file when the format has one (array index, file), else null
 - ``payload``     the raw record as text (line, CSV row, JSON element, or JSON of a Parquet row)
 - ``payload_ok``  false when the raw bytes are not valid UTF-8
 - ``parsed``      ``map<string,string>`` of the record's fields, null when it could not be parsed
-- ``parse_error`` ``malformed_json`` / ``malformed_csv`` / null
+- ``parse_error`` a quarantine reason the reader already knows (``malformed_json``, ``malformed_csv``,
+  ``text_not_string``, or a file-level reason), else null
 
 Nested JSON values land in ``parsed`` as their JSON text, so ``meta`` keeps them losslessly.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, SparkSession
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from pyspark.sql import Column, DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import (
+    BinaryType,
+    BooleanType,
+    LongType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
 
 from dq_engine.config.models import SourceSettings
 
 CORRUPT = "_corrupt_record"
+
+RAW_SCHEMA = StructType(
+    [
+        StructField("source_uri", StringType()),
+        StructField("record_pos", StringType()),
+        StructField("payload", StringType()),
+        StructField("payload_ok", BooleanType()),
+        StructField("parsed", MapType(StringType(), StringType())),
+        StructField("parse_error", StringType()),
+    ]
+)
+
+BINARY_FILE_SCHEMA = StructType(
+    [
+        StructField("path", StringType()),
+        StructField("modificationTime", TimestampType()),
+        StructField("length", LongType()),
+        StructField("content", BinaryType()),
+    ]
+)
+
+# File-level quarantine reasons: the whole file is one quarantined record.
+CORRUPT_ARCHIVE = "corrupt_archive"  # a compressed file that does not decompress (truncated, corrupt)
+SCHEMA_MISMATCH = "schema_mismatch"  # a column of the file cannot be read with the source's schema
+UNREADABLE_FILE = "unreadable_file"  # not a file of the source's format at all (e.g. not Parquet)
+FILE_REASONS = (CORRUPT_ARCHIVE, SCHEMA_MISMATCH, UNREADABLE_FILE)
+
+# Suffixes Hadoop decompresses transparently for text, JSON and CSV sources (zstd via conf/jars/codecs).
+COMPRESSED_SUFFIXES = (".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate", ".lz4", ".snappy", ".xz")
+
+_BOM = "\ufeff"
+INFER_FALLBACK_FILES = 20
+_GLOB_CHARS = "\\[]{}*?"
+_URI_SAFE = "/,:=@!$&'()*+;~"
 
 
 class SourceError(ValueError):
@@ -38,136 +94,404 @@ def _file_path() -> Column:
     return F.col("_metadata.file_path")
 
 
-def _stream_reader(spark: SparkSession, source: SourceSettings, fmt: str):  # type: ignore[no-untyped-def]
-    reader = spark.readStream.format(fmt)
-    if source.glob:
-        reader = reader.option("pathGlobFilter", source.glob)
-    if source.max_files_per_trigger:
-        reader = reader.option("maxFilesPerTrigger", source.max_files_per_trigger)
-    return reader.options(**source.options)
+def _strip_bom(col: Column) -> Column:
+    # Hadoop's line reader drops a UTF-8 byte-order mark at the start of a file, the CSV parser does
+    # too; whole-file reads (wholetext) keep it, and JSON parsing would then fail on it.
+    return F.regexp_replace(col, f"^{_BOM}", "")
 
 
-def _static_schema(spark: SparkSession, source: SourceSettings, fmt: str, **options: str) -> StructType:
-    reader = spark.read.format(fmt).options(**options).options(**source.options)
-    if source.glob:
-        reader = reader.option("pathGlobFilter", source.glob)
-    try:
-        return reader.load(source.path).schema
-    except Exception as exc:  # noqa: BLE001 - re-raised with the source named
-        raise SourceError(f"source {source.name!r}: cannot infer schema from {source.path}: {exc}") from exc
+def _escape_glob(path: str) -> str:
+    # A batch read treats its paths as glob patterns; a landing file named "report[1].jsonl" must be
+    # read as itself (Hadoop's glob syntax escapes with a backslash).
+    return "".join(f"\\{c}" if c in _GLOB_CHARS else c for c in path)
 
 
-def _json_lines(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    raw = _stream_reader(spark, source, "text").load(source.path)
-    # from_json accepts an object followed by trailing garbage; one object per line means the line
+def _json_object(value: Column, text_field: str) -> tuple[Column, Column]:
+    """Parse one JSON object per value: ``(parsed map, reader reason)``.
+
+    ``map<string,string>`` coerces every JSON value to text (42 -> "42", [1] -> "[1]"), so a text field
+    that is a number, boolean, list or object would pass as a string. Only values whose coerced text
+    could be such a value are parsed a second time with that type to tell them apart, so a document
+    that merely starts with "[" or a digit costs one extra parse and ordinary text none.
+    """
+    # from_json accepts an object followed by trailing garbage; one object per value means the value
     # starts with "{" and ends with "}".
-    one_object = F.col("value").rlike("(?s)^\\s*\\{.*\\}\\s*$")
-    parsed = F.when(one_object, F.from_json(F.col("value"), "map<string,string>"))
-    return raw.select(
-        _file_path().alias("source_uri"),
-        F.lit(None).cast("string").alias("record_pos"),
-        F.col("value").alias("payload"),
-        _utf8_ok(F.col("value")).alias("payload_ok"),
-        parsed.alias("parsed"),
-        F.when(parsed.isNull(), F.lit("malformed_json")).alias("parse_error"),
+    one_object = value.rlike("(?s)^\\s*\\{.*\\}\\s*$")
+    parsed = F.when(one_object, F.from_json(value, "map<string,string>"))
+    text = parsed.getItem(text_field)
+    field = "`" + text_field.replace("`", "``") + "`"
+
+    def is_a(type_ddl: str) -> Column:
+        typed = F.from_json(value, f"struct<{field}: {type_ddl}>", {"allowNonNumericNumbers": "false"})
+        return typed.getField(text_field).isNotNull()
+
+    not_a_string = (
+        F.when(text.isNull(), F.lit(False))
+        .when(text.startswith("["), is_a("array<string>"))
+        .when(text.startswith("{"), is_a("map<string,string>"))
+        .when(text.isin("true", "false"), is_a("boolean"))
+        .when(text.rlike("^-?[0-9]"), is_a("double"))
+        .otherwise(F.lit(False))
     )
+    reason = F.when(parsed.isNull(), F.lit("malformed_json")).when(not_a_string, F.lit("text_not_string"))
+    return parsed, reason
 
 
-def _json_documents(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    """Whole-file JSON: an array of objects (one record each) or a single object (one record)."""
-    raw = _stream_reader(spark, source, "text").option("wholetext", "true").load(source.path)
-    as_array = F.from_json(F.col("value"), "array<map<string,string>>")
-    as_object = F.from_json(F.col("value"), "map<string,string>")
-    # A file that parses as neither yields one null element, so it still becomes one quarantined record.
-    elements = F.coalesce(as_array, F.when(as_object.isNotNull(), F.array(as_object)), F.array(F.lit(None)))
-    exploded = raw.select(
-        _file_path().alias("source_uri"),
-        F.col("value").alias("file_text"),
-        F.posexplode(elements).alias("pos", "parsed"),
-    )
-    return exploded.select(
-        "source_uri",
-        F.col("pos").cast("string").alias("record_pos"),
-        F.coalesce(F.to_json(F.col("parsed")), F.col("file_text")).alias("payload"),
-        _utf8_ok(F.col("file_text")).alias("payload_ok"),
-        "parsed",
-        F.when(F.col("parsed").isNull(), F.lit("malformed_json")).alias("parse_error"),
-    )
+@dataclass
+class SourceReader:
+    """Reads one source: the stream of its new files and the raw records of a list of files.
+
+    The column layout of CSV and Parquet sources is taken once, when the reader is opened, so every
+    micro-batch of a run is read with the same schema.
+    """
+
+    spark: SparkSession
+    source: SourceSettings
+    schema: StructType | None = None
+
+    @classmethod
+    def open(cls, spark: SparkSession, source: SourceSettings) -> SourceReader:
+        reader = cls(spark, source)
+        if source.format == "csv":
+            header = reader._infer_schema("csv", header="true", multiLine="true", escape='"')
+            names = [f.name for f in header.fields if f.name != CORRUPT]
+            reader.schema = StructType(
+                [StructField(n, StringType()) for n in names] + [StructField(CORRUPT, StringType())]
+            )
+        elif source.format == "parquet":
+            inferred = reader._infer_schema("parquet")
+            # The text column is read as a string whatever the file the schema came from says, so a
+            # file whose text column has another type is the one set aside (schema_mismatch), never
+            # the well-formed ones. Replaced in place: payloads and content-derived ids keep their
+            # column order.
+            text = StructField(source.text_field, StringType())
+            fields = [text if f.name == source.text_field else f for f in inferred.fields]
+            if source.text_field not in inferred.fieldNames():
+                fields.append(text)
+            reader.schema = StructType(fields)
+        return reader
+
+    def _infer_schema(self, fmt: str, **options: str) -> StructType:
+        """The source's columns, from the file Spark picks; else from the first file that reads.
+
+        Spark infers a CSV header or a Parquet schema from one file of the folder. When that file is
+        unreadable (a random-bytes ``.parquet``, a truncated ``.csv.gz``), the folder's files are
+        tried one by one in path order (at most :data:`INFER_FALLBACK_FILES`), so one bad file does not
+        stop the source; the batch read sets it aside later.
+        """
+        reader = (
+            self.spark.read.format(fmt)
+            .options(**options)
+            .option("ignoreCorruptFiles", "true")
+            .options(**self.source.options)
+        )
+        if self.source.glob:
+            reader = reader.option("pathGlobFilter", self.source.glob)
+        try:
+            return reader.load(self.source.path).schema
+        except Exception as exc:  # noqa: BLE001 - retried per file, then re-raised with the source named
+            first_error = exc
+        try:
+            listing = self.spark.read.format("binaryFile").options(**self.source.options)
+            if self.source.glob:
+                listing = listing.option("pathGlobFilter", self.source.glob)
+            files = [
+                r["path"]
+                for r in listing.load(self.source.path)
+                .select("path")
+                .orderBy("path")
+                .limit(INFER_FALLBACK_FILES)
+                .collect()
+            ]
+        except Exception:  # noqa: BLE001 - the folder itself is unreadable: report the first error
+            files = []
+        for path in files:
+            try:
+                return reader.load(_escape_glob(path)).schema
+            except Exception:  # noqa: BLE001 - try the next file
+                continue
+        raise SourceError(
+            f"source {self.source.name!r}: cannot infer schema from {self.source.path}: "
+            f"{first_line(first_error)}"
+        ) from first_error
+
+    def file_stream(self) -> DataFrame:
+        """A stream of the source's new files (``path``, ``length``); file contents are not read."""
+        # binaryFile's schema is fixed; a stream needs it given. Selecting path and length prunes the
+        # content column, so the listing never opens a file.
+        reader = self.spark.readStream.format("binaryFile").schema(BINARY_FILE_SCHEMA)
+        if self.source.glob:
+            reader = reader.option("pathGlobFilter", self.source.glob)
+        if self.source.max_files_per_trigger:
+            reader = reader.option("maxFilesPerTrigger", self.source.max_files_per_trigger)
+        return reader.options(**self.source.options).load(self.source.path).select("path", "length")
+
+    def _batch(self, fmt: str, **options: str) -> DataFrameReader:
+        return self.spark.read.format(fmt).options(**options).options(**self.source.options)
+
+    def read_files(self, files: Sequence[str]) -> DataFrame:
+        """The raw records (:data:`RAW_SCHEMA`) of ``files``, read with the source's format."""
+        paths = [_escape_glob(f) for f in files]
+        fmt = self.source.format
+        if fmt == "jsonl":
+            return self._json_lines(paths)
+        if fmt == "json":
+            return self._json_documents(paths)
+        if fmt == "csv":
+            return self._csv(paths)
+        if fmt == "parquet":
+            return self._parquet(paths)
+        return self._text(paths)
+
+    def _json_lines(self, paths: list[str]) -> DataFrame:
+        raw = self._batch("text").load(paths)
+        parsed, reason = _json_object(F.col("value"), self.source.text_field)
+        return raw.select(
+            _file_path().alias("source_uri"),
+            F.lit(None).cast("string").alias("record_pos"),
+            F.col("value").alias("payload"),
+            _utf8_ok(F.col("value")).alias("payload_ok"),
+            parsed.alias("parsed"),
+            reason.alias("parse_error"),
+        )
+
+    def _json_documents(self, paths: list[str]) -> DataFrame:
+        """Whole-file JSON: an array of objects (one record each) or a single object (one record)."""
+        raw = self._batch("text", wholetext="true").load(paths)
+        file_text = _strip_bom(F.col("value"))
+        # array<string> keeps each element as its own JSON text, so every element is checked like a
+        # JSON line (an element that is not an object, a text that is not a string).
+        as_array = F.from_json(file_text, "array<string>")
+        # A file that is neither an array nor an object yields itself as one element: one quarantined
+        # record.
+        elements = F.coalesce(as_array, F.array(file_text))
+        exploded = raw.select(
+            _file_path().alias("source_uri"),
+            F.col("value").alias("file_text"),
+            F.posexplode(elements).alias("pos", "element"),
+        )
+        parsed, reason = _json_object(F.col("element"), self.source.text_field)
+        return exploded.select(
+            "source_uri",
+            F.col("pos").cast("string").alias("record_pos"),
+            F.coalesce(F.col("element"), F.col("file_text")).alias("payload"),
+            _utf8_ok(F.col("file_text")).alias("payload_ok"),
+            parsed.alias("parsed"),
+            reason.alias("parse_error"),
+        )
+
+    def _csv(self, paths: list[str]) -> DataFrame:
+        assert self.schema is not None
+        fields = [f.name for f in self.schema.fields if f.name != CORRUPT]
+        raw = (
+            self._batch("csv", header="true", multiLine="true", escape='"', enforceSchema="false")
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT)
+            .options(**self.source.options)
+            .schema(self.schema)
+            .load(paths)
+        )
+        as_map = F.map_from_arrays(
+            F.array(*[F.lit(n) for n in fields]), F.array(*[F.col(f"`{n}`") for n in fields])
+        )
+        corrupt = F.col(CORRUPT).isNotNull()
+        payload = F.when(corrupt, F.col(CORRUPT)).otherwise(
+            F.to_json(F.struct(*[F.col(f"`{n}`") for n in fields]))
+        )
+        return raw.select(
+            _file_path().alias("source_uri"),
+            F.lit(None).cast("string").alias("record_pos"),
+            payload.alias("payload"),
+            # The CSV parser decodes bytes itself, replacing invalid UTF-8 with U+FFFD: a replacement
+            # character in a row is taken as an invalid byte.
+            (~F.coalesce(payload.contains("\ufffd"), F.lit(False))).alias("payload_ok"),
+            F.when(corrupt, F.lit(None)).otherwise(as_map).alias("parsed"),
+            F.when(corrupt, F.lit("malformed_csv")).alias("parse_error"),
+        )
+
+    def _parquet(self, paths: list[str]) -> DataFrame:
+        assert self.schema is not None
+        schema = self.schema
+        raw = self._batch("parquet").schema(schema).load(paths)
+        names = [f.name for f in schema.fields]
+        # Non-string columns become their JSON text; strings stay as they are.
+        values = [
+            F.col(f"`{f.name}`")
+            if isinstance(f.dataType, StringType)
+            else F.get_json_object(F.to_json(F.struct(F.col(f"`{f.name}`").alias("v"))), "$.v")
+            for f in schema.fields
+        ]
+        string_cols = [F.col(f"`{f.name}`") for f in schema.fields if isinstance(f.dataType, StringType)]
+        utf8 = F.lit(True)
+        for col in string_cols:
+            utf8 = utf8 & F.coalesce(_utf8_ok(col), F.lit(True))
+        return raw.select(
+            _file_path().alias("source_uri"),
+            F.lit(None).cast("string").alias("record_pos"),
+            F.to_json(F.struct(*[F.col(f"`{n}`") for n in names])).alias("payload"),
+            utf8.alias("payload_ok"),
+            F.map_from_arrays(F.array(*[F.lit(n) for n in names]), F.array(*values)).alias("parsed"),
+            F.lit(None).cast("string").alias("parse_error"),
+        )
+
+    def _text(self, paths: list[str]) -> DataFrame:
+        whole_file = self.source.text_mode == "file"
+        raw = self._batch("text", **({"wholetext": "true"} if whole_file else {})).load(paths)
+        value = _strip_bom(F.col("value")) if whole_file else F.col("value")
+        return raw.select(
+            _file_path().alias("source_uri"),
+            (F.lit("file") if whole_file else F.lit(None)).cast("string").alias("record_pos"),
+            value.alias("payload"),
+            _utf8_ok(F.col("value")).alias("payload_ok"),
+            F.create_map(F.lit(self.source.text_field), value).alias("parsed"),
+            F.lit(None).cast("string").alias("parse_error"),
+        )
+
+    def unreadable_file_records(self, failures: dict[str, FileFailure]) -> DataFrame:
+        """One raw record per file that could not be read, carrying its file-level reason.
+
+        The payload is a diagnostic (the reader's error class and message), never file content.
+        """
+        rows = [
+            (path, "file", failure.diagnostic, True, None, failure.reason)
+            for path, failure in sorted(failures.items())
+        ]
+        return self.spark.createDataFrame(rows, RAW_SCHEMA)
 
 
-def _csv(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    options = {"header": "true", "multiLine": "true", "escape": '"'}
-    header = _static_schema(spark, source, "csv", **options)
-    fields = [f.name for f in header.fields if f.name != CORRUPT]
-    schema = StructType([StructField(n, StringType()) for n in fields] + [StructField(CORRUPT, StringType())])
-    raw = (
-        _stream_reader(spark, source, "csv")
-        .options(**options)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", CORRUPT)
-        .schema(schema)
-        .load(source.path)
-    )
-    as_map = F.map_from_arrays(
-        F.array(*[F.lit(n) for n in fields]), F.array(*[F.col(f"`{n}`") for n in fields])
-    )
-    corrupt = F.col(CORRUPT).isNotNull()
-    return raw.select(
-        _file_path().alias("source_uri"),
-        F.lit(None).cast("string").alias("record_pos"),
-        F.when(corrupt, F.col(CORRUPT))
-        .otherwise(F.to_json(F.struct(*[F.col(f"`{n}`") for n in fields])))
-        .alias("payload"),
-        F.lit(True).alias("payload_ok"),
-        F.when(corrupt, F.lit(None)).otherwise(as_map).alias("parsed"),
-        F.when(corrupt, F.lit("malformed_csv")).alias("parse_error"),
-    )
+@dataclass(frozen=True)
+class FileFailure:
+    """Why one landing file could not be read: a file-level reason and a short diagnostic."""
+
+    reason: str
+    diagnostic: str
+
+    @property
+    def error_class(self) -> str:
+        return self.diagnostic.split(":", 1)[0]
 
 
-def _parquet(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    schema = _static_schema(spark, source, "parquet")
-    raw = _stream_reader(spark, source, "parquet").schema(schema).load(source.path)
-    names = [f.name for f in schema.fields]
-    # Non-string columns become their JSON text; strings stay as they are.
-    values = [
-        F.col(f"`{f.name}`")
-        if isinstance(f.dataType, StringType)
-        else F.get_json_object(F.to_json(F.struct(F.col(f"`{f.name}`").alias("v"))), "$.v")
-        for f in schema.fields
+# Substrings of a Java exception chain that mean "this file could not be read", as opposed to a failure
+# of the job itself (out of memory, a lost executor, a Delta conflict), which must fail the run.
+_FILE_ERROR_MARKERS = (
+    "java.io.EOFException",
+    "java.util.zip.ZipException",
+    "com.github.luben.zstd.",
+    "org.apache.parquet.",
+    "SchemaColumnConvertNotSupportedException",
+    "is not a Parquet file",
+    "Parquet column cannot be converted",
+    "Encountered error while reading file",
+    "FAILED_READ_FILE",
+    "CANNOT_READ_FILE_FOOTER",
+    "CSV header does not conform to the schema",
+    "Not in GZIP format",
+    "incorrect header check",
+    "invalid block type",
+    "invalid stored block lengths",
+    "invalid distance",
+    "org.apache.hadoop.io.compress.",
+)
+_SCHEMA_MARKERS = (
+    "SchemaColumnConvertNotSupportedException",
+    "Parquet column cannot be converted",
+    "CSV header does not conform to the schema",
+)
+
+
+def exception_chain(exc: BaseException) -> list[tuple[str, str]]:
+    """``(class name, message)`` of an exception and its causes, Java ones included (Py4J, Spark)."""
+    chain: list[tuple[str, str]] = []
+    java = getattr(exc, "java_exception", None) or getattr(exc, "_origin", None)
+    if java is not None:
+        try:
+            seen = 0
+            while java is not None and seen < 20:
+                message = java.getMessage()
+                chain.append((str(java.getClass().getName()), "" if message is None else str(message)))
+                java = java.getCause()
+                seen += 1
+        except Exception:  # noqa: BLE001 - the gateway may be gone; fall back to the Python view
+            chain = []
+    if not chain:
+        chain.append((type(exc).__name__, str(exc)))
+        cause = exc.__cause__
+        while cause is not None and len(chain) < 20:
+            chain.append((type(cause).__name__, str(cause)))
+            cause = cause.__cause__
+    return chain
+
+
+def is_file_read_error(exc: BaseException) -> bool:
+    """True when ``exc`` says that a landing file could not be read (not that the job failed)."""
+    text = "\n".join(f"{cls}: {msg}" for cls, msg in exception_chain(exc))
+    if not any(marker in text for marker in _FILE_ERROR_MARKERS):
+        # Py4J's own text of a failed Spark job holds the executor-side stack trace.
+        text = str(exc)
+        return any(marker in text for marker in _FILE_ERROR_MARKERS)
+    return True
+
+
+def _path_forms(path: str) -> list[str]:
+    """How Spark may spell a listed path in an error: as listed, as a URI, URL-encoded."""
+    forms = [path]
+    if path.startswith("file:/") and not path.startswith("file://"):
+        rest = path[len("file:") :]
+        forms += [f"file://{rest}", "file://" + quote(rest, safe=_URI_SAFE)]
+    return forms
+
+
+def named_file(exc: BaseException, files: Sequence[str]) -> str | None:
+    """The file of ``files`` that Spark's error names as unreadable, if it names exactly one."""
+    text = "\n".join(f"{cls}: {msg}" for cls, msg in exception_chain(exc)) + "\n" + str(exc)
+    named = [
+        f
+        for f in files
+        if any(re.search(re.escape(form) + r"(?=\.?(\s|$))", text) for form in _path_forms(f))
     ]
-    string_cols = [F.col(f"`{f.name}`") for f in schema.fields if isinstance(f.dataType, StringType)]
-    utf8 = F.lit(True)
-    for col in string_cols:
-        utf8 = utf8 & F.coalesce(_utf8_ok(col), F.lit(True))
-    return raw.select(
-        _file_path().alias("source_uri"),
-        F.lit(None).cast("string").alias("record_pos"),
-        F.to_json(F.struct(*[F.col(f"`{n}`") for n in names])).alias("payload"),
-        utf8.alias("payload_ok"),
-        F.map_from_arrays(F.array(*[F.lit(n) for n in names]), F.array(*values)).alias("parsed"),
-        F.lit(None).cast("string").alias("parse_error"),
-    )
+    return named[0] if len(named) == 1 else None
 
 
-def _text(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    reader = _stream_reader(spark, source, "text")
-    whole_file = source.text_mode == "file"
-    if whole_file:
-        reader = reader.option("wholetext", "true")
-    raw = reader.load(source.path)
-    return raw.select(
-        _file_path().alias("source_uri"),
-        (F.lit("file") if whole_file else F.lit(None)).cast("string").alias("record_pos"),
-        F.col("value").alias("payload"),
-        _utf8_ok(F.col("value")).alias("payload_ok"),
-        F.create_map(F.lit(source.text_field), F.col("value")).alias("parsed"),
-        F.lit(None).cast("string").alias("parse_error"),
-    )
+def file_failure(path: str, exc: BaseException) -> FileFailure:
+    """The file-level reason and diagnostic for a file that failed to read on its own."""
+    chain = exception_chain(exc)
+    text = "\n".join(f"{cls}: {msg}" for cls, msg in chain) + "\n" + str(exc)
+    if any(marker in text for marker in _SCHEMA_MARKERS):
+        reason = SCHEMA_MISMATCH
+    elif path.lower().endswith(COMPRESSED_SUFFIXES):
+        reason = CORRUPT_ARCHIVE
+    else:
+        reason = UNREADABLE_FILE
+    # The innermost cause with a message names the actual problem (EOFException: Unexpected end of
+    # input stream); Spark's wrappers above it only repeat the file name. First line, bounded.
+    cls, msg = next(((c, m) for c, m in reversed(chain) if m.strip()), chain[0])
+    first_line = msg.strip().splitlines()[0] if msg.strip() else ""
+    diagnostic = f"{cls.rsplit('.', 1)[-1]}: {first_line}"[:300]
+    return FileFailure(reason=reason, diagnostic=diagnostic)
 
 
-_READERS = {"jsonl": _json_lines, "json": _json_documents, "csv": _csv, "parquet": _parquet, "text": _text}
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (Spark's are often many lines long)."""
+    for raw in str(exc).splitlines():
+        line = raw.strip().lstrip(":").strip()
+        # Py4J prefixes a Java error with "An error occurred while calling o123.load." on its own line.
+        if line and not line.startswith("An error occurred while calling"):
+            return line[:500]
+    return type(exc).__name__
 
 
-def open_source_stream(spark: SparkSession, source: SourceSettings) -> DataFrame:
-    """A streaming DataFrame of raw records (see module docstring) for one configured source."""
-    return _READERS[source.format](spark, source)
+__all__ = [
+    "CORRUPT_ARCHIVE",
+    "FILE_REASONS",
+    "RAW_SCHEMA",
+    "SCHEMA_MISMATCH",
+    "UNREADABLE_FILE",
+    "FileFailure",
+    "SourceError",
+    "SourceReader",
+    "exception_chain",
+    "file_failure",
+    "first_line",
+    "is_file_read_error",
+    "named_file",
+]

@@ -8,8 +8,17 @@
   records in that file. Text lines carry no position in Spark's file source, and a content key is
   independent of how files are split into tasks, so reruns produce the same ids.
 
-Quarantine reasons, first match wins: ``invalid_utf8``, ``malformed_json`` / ``malformed_csv``,
-``missing_text``, ``oversize``, ``duplicate_id``.
+Quarantine reasons (:data:`REASONS`), first match wins:
+
+- ``corrupt_archive`` / ``schema_mismatch`` / ``unreadable_file``: a whole file that could not be read
+  (one record per file; see :mod:`dq_engine.ingest.job`);
+- ``invalid_utf8``: the raw bytes are not valid UTF-8;
+- ``malformed_json`` / ``malformed_csv``: the record does not parse (for JSON: not exactly one object,
+  or nested deeper than the JSON parser's limit of 1,000 levels);
+- ``text_not_string``: the text field is a number, boolean, list or object;
+- ``missing_text``: the text field is absent, null, empty or whitespace only;
+- ``oversize``: the text is longer than ``ingest.max_text_chars``;
+- ``duplicate_id``: the ``doc_id`` was already seen in this batch or in bronze.
 """
 
 from __future__ import annotations
@@ -20,8 +29,20 @@ from pyspark.sql.types import IntegerType, MapType, StringType, StructField, Str
 
 from dq_engine.config.models import IngestSettings, SourceSettings
 from dq_engine.core import columns as C
+from dq_engine.ingest.readers import FILE_REASONS
 
 REASON = "_reason"
+
+REASONS = (
+    *FILE_REASONS,
+    "invalid_utf8",
+    "malformed_json",
+    "malformed_csv",
+    "text_not_string",
+    "missing_text",
+    "oversize",
+    "duplicate_id",
+)
 
 BRONZE_SCHEMA = StructType(
     [
@@ -129,7 +150,8 @@ def classify_records(
         seen = F.coalesce(F.col("_seen"), F.lit(False))
 
     reason = (
-        F.when(~F.col("payload_ok"), F.lit("invalid_utf8"))
+        F.when(F.col("parse_error").isin(*FILE_REASONS), F.col("parse_error"))
+        .when(~F.col("payload_ok"), F.lit("invalid_utf8"))
         .when(F.col("parse_error").isNotNull(), F.col("parse_error"))
         .when(F.col(C.TEXT).isNull() | _is_blank(F.col(C.TEXT)), F.lit("missing_text"))
         .when(F.length(C.TEXT) > settings.max_text_chars, F.lit("oversize"))

@@ -85,7 +85,9 @@ def build_session(
             # python3 on PATH. Never on a cluster: executors there have their own interpreter.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     merged = {**DELTA_CONF, **DEFAULT_CONF, f"spark.hadoop.{CODECS_KEY}": ZSTD_CODEC, **(conf or {})}
-    if "spark.jars" not in merged:
+    if "spark.jars" not in merged and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        # Under spark-submit the JVM already started with --jars / the cluster's libraries; a jars
+        # folder beside the code (absent when it runs from a --py-files zip) is not needed there.
         merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
     for key, value in merged.items():
         builder = builder.config(key, value)

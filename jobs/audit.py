@@ -1,0 +1,8 @@
+"""spark-submit / EMR step / Glue 5 script for the ``audit`` job; see :mod:`dq_engine.entrypoint`."""
+
+import sys
+
+from dq_engine.entrypoint import main
+
+if __name__ == "__main__":
+    sys.exit(main(job="audit"))
