@@ -46,7 +46,17 @@ def test_duplicate_labels_are_rejected() -> None:
 def test_default_pipeline_loads() -> None:
     config = load_config(REPO_ROOT / "conf")
     pipeline = Pipeline.from_settings(load_pipeline(config))
-    assert [s.label for s in pipeline.stages] == ["normalize_text", "length", "exact_dedup", "near_dedup"]
+    # Every built-in stage, so `make run` and the sample-run tests exercise each one.
+    assert [s.label for s in pipeline.stages] == [
+        "normalize_text",
+        "length",
+        "exact_dedup",
+        "near_dedup",
+        "language",
+        "toxicity",
+        "quality_heuristics",
+        "pii",
+    ]
 
 
 def test_decide_splits_every_row_once_with_first_reason(spark: SparkSession, ctx: RunContext) -> None:
