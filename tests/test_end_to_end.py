@@ -124,10 +124,13 @@ def test_error_check_blocks_publish(spark: SparkSession, tmp_path: Path) -> None
 def test_time_travel_and_restore(spark: SparkSession, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    (landing / "a.txt").write_text("the first document has enough words to pass\n", encoding="utf-8")
+    # Sentences long enough for the default pipeline's quality rules (at least 10 words).
+    first = "The first document has enough words to pass every default quality rule today.\n"
+    (landing / "a.txt").write_text(first, encoding="utf-8")
     config = config_with_sources(tmp_path, f"{{name: t, path: {landing}, format: text}}")
     assert run_job("run", config, spark).ok
-    (landing / "b.txt").write_text("a second document arrives in a later batch\n", encoding="utf-8")
+    second_text = "A second document arrives in a later batch and is published on its own.\n"
+    (landing / "b.txt").write_text(second_text, encoding="utf-8")
     second = run_job("run", config, spark)
     assert second.ok
     tables = Tables(spark, config.lakehouse)

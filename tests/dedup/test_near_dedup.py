@@ -220,7 +220,15 @@ def test_later_batches_are_deduplicated_against_the_index(spark: SparkSession, t
         (landing / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     write("a.jsonl", [(f"a{i}", t) for i, t in enumerate(first)] + [("a_dup", _edit(rng, first[0], 1))])
-    config = config_with_sources(tmp_path, f"{{name: s, path: {landing}, format: jsonl, id_field: id}}")
+    # Dedup stages only: the default pipeline's quality rules would drop these random-word texts.
+    pipeline = tmp_path / "dedup.yaml"
+    pipeline.write_text(
+        "name: dedup\nstages:\n  - {stage: normalize_text}\n  - {stage: exact_dedup}\n"
+        "  - {stage: near_dedup, params: {threshold: 0.8, against_curated: true}}\n",
+        encoding="utf-8",
+    )
+    source = f"{{name: s, path: {landing}, format: jsonl, id_field: id}}"
+    config = config_with_sources(tmp_path, source, extra=(f"pipeline={pipeline}",))
     one = run_job("run", config, spark)
     assert one.ok, one.message
     assert one.curate.rejected_by["near_dedup"] == {"near_duplicate": 1}

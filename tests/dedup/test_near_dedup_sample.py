@@ -36,7 +36,8 @@ def test_sample_clusters_equal_exact_jaccard_components(spark: SparkSession, sam
     tables = Tables(spark, config.lakehouse)
     # what near_dedup saw: bronze after the stages before it (normalize, length, exact dedup)
     settings = load_pipeline(config)
-    before = [s for s in settings.stages if s.stage != "near_dedup"]
+    at = next(i for i, s in enumerate(settings.stages) if s.stage == "near_dedup")
+    before = settings.stages[:at]
     params = next(s.params for s in settings.stages if s.stage == "near_dedup")
     pipeline = Pipeline.from_settings(settings.model_copy(update={"stages": before}))
     # an empty scratch lakehouse: the sample is one batch, so there is nothing curated to compare with
