@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from dq_engine.config.loader import ConfigError, load_config
+from dq_engine.errors import one_line
 from dq_engine.runner import STEPS, Job, JobReport, format_summary, run_job, session_for
 
 log = logging.getLogger(__name__)
@@ -164,25 +165,17 @@ def _init_glue_job(spark: Any, result: Launch, glue_args: dict[str, Any]) -> Any
     return job
 
 
-def _one_line(message: str) -> str:
-    """A multi-line config error (one line per bad key) as one line, items separated by ``; ``."""
-    parts = [p.strip() for p in message.splitlines() if p.strip()]
-    return parts[0] + (" " + "; ".join(parts[1:]) if len(parts) > 1 else "")
-
-
 def main(argv: list[str] | None = None, job: str | None = None) -> int:
     """Script entry: run, print the summary, return the exit code; errors are one line on stderr."""
     argv = list(sys.argv if argv is None else argv)
     try:
         result = launch(argv, job)
     except ConfigError as exc:
-        print(f"config error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"config error: {one_line(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # the trace is in the driver log; the caller gets one line and exit 1
         log.exception("job failed")
-        # JVM errors carry a Java stack in their message: its first line is the one that says what failed.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
         return 1
     assert result.report is not None
     if result.platform == "glue":

@@ -169,15 +169,7 @@ def _published_through(tables: Tables, watermark_version: int | None) -> int | N
     watermark. Its checks had passed (gold is only written after them), so that range is done: starting
     from the watermark instead would publish it a second time under the next run's idempotency key.
     """
-    if not tables.exists("gold_documents"):
-        return watermark_version
-    row = (
-        tables.history("gold_documents", limit=50)
-        .where(F.col("job") == "publish")
-        .agg(F.max(F.get_json_object("userMetadata", "$.silver_version").cast("long")).alias("v"))
-        .head()
-    )
-    committed = None if row is None or row["v"] is None else int(row["v"])
+    committed = tables.max_committed("gold_documents", "publish", "silver_version")
     if committed is None:
         return watermark_version
     return committed if watermark_version is None else max(watermark_version, committed)

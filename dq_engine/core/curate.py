@@ -122,19 +122,10 @@ def committed_bronze_version(ctx: RunContext) -> int | None:
 
     Each curate commit carries ``{"job": "curate", "bronze_version": N}`` as Delta ``userMetadata``.
     """
-    best: int | None = None
-    for name in CURATE_OUTPUTS:
-        if not ctx.tables.exists(name):
-            continue
-        row = (
-            ctx.tables.history(name, limit=HISTORY_SCAN)
-            .where(F.col("job") == "curate")
-            .agg(F.max(F.get_json_object("userMetadata", "$.bronze_version").cast("long")).alias("v"))
-            .head()
-        )
-        if row is not None and row["v"] is not None:
-            best = int(row["v"]) if best is None else max(best, int(row["v"]))
-    return best
+    found = [
+        ctx.tables.max_committed(name, "curate", "bronze_version", HISTORY_SCAN) for name in CURATE_OUTPUTS
+    ]
+    return max((v for v in found if v is not None), default=None)
 
 
 def curate_ranges(

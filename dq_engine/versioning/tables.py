@@ -181,6 +181,21 @@ class Tables:
             "userMetadata",
         ).orderBy(F.col("version").desc())
 
+    def max_committed(self, name: str, job: str, key: str, limit: int = 50) -> int | None:
+        """Highest integer ``userMetadata[key]`` among the last ``limit`` commits of ``job`` to ``name``.
+
+        What an engine job already wrote, read from the table's own log (None: no such commit).
+        """
+        if not self.exists(name):
+            return None
+        row = (
+            self.history(name, limit=limit)
+            .where(F.col("job") == job)
+            .agg(F.max(F.get_json_object("userMetadata", f"$.{key}").cast("long")).alias("v"))
+            .head()
+        )
+        return None if row is None or row["v"] is None else int(row["v"])
+
     def restore(self, name: str, version: int) -> DataFrame:
         """Restore the table to ``version`` (a new commit; history is kept)."""
         current = self.current_version(name)
