@@ -28,7 +28,7 @@ from typer.exceptions import TyperException
 
 from dq_engine.config.loader import ConfigError, load_config, load_pipeline, parse_override
 from dq_engine.config.models import AppConfig, LakehouseSettings, PipelineSettings, StageSpec
-from dq_engine.errors import one_line
+from dq_engine.errors import OperatorError, one_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,7 +63,9 @@ def log_path() -> Path:
 
 def _is_user_error(exc: BaseException) -> bool:
     """Errors whose message says what to fix (config, names, paths, columns): no trace is needed."""
-    if isinstance(exc, CliError | ValueError | FileNotFoundError | NotADirectoryError | PermissionError):
+    if isinstance(
+        exc, CliError | OperatorError | ValueError | FileNotFoundError | NotADirectoryError | PermissionError
+    ):
         return True
     try:
         from pyspark.errors import AnalysisException
@@ -204,11 +206,16 @@ def _job(job: str, conf_dir: Path, env: str | None, sets: list[str] | None, as_j
     from pyspark.sql import SparkSession
 
     from dq_engine.spark.session import stop_session
+    from dq_engine.versioning.lease import LeaseHeldError
 
     owns_session = SparkSession.getActiveSession() is None
     spark = _session(config)
     try:
         report = run_job(job, config, spark)  # type: ignore[arg-type]
+    except LeaseHeldError as exc:
+        raise CliError(f"{job} not started: {exc}") from exc
+    except OperatorError as exc:
+        raise CliError(f"{job} stopped: {exc}") from exc
     except Exception as exc:
         # The MLflow run is marked FAILED and ops.runs has a `failed` row with this message.
         raise CliError(f"{job} failed: {type(exc).__name__}: {one_line(exc)}") from exc
@@ -467,13 +474,50 @@ def restore(
     env: Env = None,
     set_: Sets = None,
 ) -> None:
-    """Restore a table to an earlier Delta version."""
+    """Restore a table to an earlier Delta version, and the rest of the lakehouse in step with it.
+
+    A silver table rewinds every silver table, gold and the watermarks to the same bronze version, so
+    the next run re-curates what the restore removed; gold alone is an unpublish; bronze and ops tables
+    are refused (README "Crashes and reruns").
+    """
+    from dq_engine.core.context import new_run_id
+    from dq_engine.core.rewind import restore_table
+    from dq_engine.versioning.lease import hold
+
     tables = _tables(conf_dir, env, set_, table)
     _check_table(tables, table)
-    metrics = tables.restore(table, version).collect()
-    typer.echo(f"restored {table} to version {version}; now at version {tables.current_version(table)}")
-    if metrics:
-        typer.echo(json.dumps(metrics[0].asDict(), default=str))
+    run_id = new_run_id()
+    with hold(tables, run_id, "restore"):
+        lines = restore_table(tables, table, version, run_id)
+    typer.echo(f"restore {table} --version {version} (run {run_id}):")
+    for line in lines:
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def unlock(
+    conf_dir: ConfDir = Path("conf"),
+    env: Env = None,
+    set_: Sets = None,
+) -> None:
+    """Break the lakehouse's writer lease, for a run that died on another machine.
+
+    A run killed on this machine is taken over by the next run at once, and any lease is taken over
+    ``lakehouse.lease.ttl_seconds`` after its holder stopped renewing; unlock only saves that wait.
+    Never unlock a run that is still going: two writers can then double rows.
+    """
+    from dq_engine.core.context import new_run_id
+    from dq_engine.versioning.lease import break_lease, current_state
+
+    tables = _tables(conf_dir, env, set_)
+    broken = break_lease(tables, new_run_id())
+    if broken is None:
+        state = current_state(tables)
+        typer.echo(
+            "the lease is free" + (f" (last event: {state.action} by run {state.run_id})" if state else "")
+        )
+        return
+    typer.echo(f"unlocked: the lease of {broken.describe()} is broken")
 
 
 @app.command("apply-stage")

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+class OperatorError(RuntimeError):
+    """A lakehouse state the operator must act on (a lease held, a half-done restore).
+
+    Its message says what happened and which command to run, so the CLI prints it without a trace.
+    """
+
+
 def one_line(exc: BaseException, limit: int = 400) -> str:
     """An exception's message on one line.
 

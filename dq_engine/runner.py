@@ -22,6 +22,7 @@ from dq_engine.core.pipeline import Pipeline
 from dq_engine.ingest.job import IngestResult, run_ingest
 from dq_engine.metrics.mlflow_sink import mlflow_run
 from dq_engine.spark.session import build_session
+from dq_engine.versioning.lease import hold
 from dq_engine.versioning.runs import record_run
 from dq_engine.versioning.tables import Tables
 
@@ -94,6 +95,11 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
     Never raises for an audit failure: the report's ``status`` is ``audit_failed`` and ``message`` says
     which Error-level constraints failed. Other errors propagate after the MLflow run is marked FAILED
     and ``ops.runs`` has a ``failed`` row.
+
+    The job holds the lakehouse's writer lease (:mod:`dq_engine.versioning.lease`) throughout.
+
+    Raises:
+        LeaseHeldError: another run holds the lease (nothing was written, no MLflow run was opened).
     """
     if job not in STEPS:
         raise ValueError(f"unknown job {job!r}; one of {sorted(STEPS)}")
@@ -103,67 +109,70 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
     pipeline_settings = load_pipeline(config) if job in ("curate", "run") else None
     pipeline = Pipeline.from_settings(pipeline_settings) if pipeline_settings else None
     report = JobReport(run_id=ctx.run_id, job=job)
-    report.locations = {name: tables.describe(name) for name in TABLES_REPORTED}
-    report.versions_before = _versions(tables)
-    tags = {"dq_engine.job": job, "dq_engine.run_id": ctx.run_id, "dq_engine.env": config.env}
-    with mlflow_run(config.mlflow, run_name=f"{job}-{ctx.run_id}", tags=tags) as sink:
-        report.mlflow_run_id = sink.run_id
-        report.mlflow_tracking_uri = sink.tracking_uri
-        sink.log_params(
-            {
-                "job": job,
-                "run_id": ctx.run_id,
-                "pipeline": config.pipeline,
-                "audit.suite": config.audit.suite,
-                "env": config.env,
-            }
-        )
-        sink.log_params({f"input_version.{k}": v for k, v in report.versions_before.items()})
-        resolved = config.model_dump(mode="json")
-        # Every resolved setting as a param (searchable in the MLflow UI; long values truncated) and
-        # the whole config as an artifact (exact).
-        sink.log_params({"config": resolved})
-        sink.log_dict(resolved, "config/resolved.json")
-        if pipeline_settings is not None:
-            sink.log_dict(pipeline_settings.model_dump(mode="json"), "config/pipeline.json")
-        try:
-            for step in STEPS[job]:
-                _run_step(step, ctx, pipeline, report)
-            report.status = "succeeded"
-        except AuditFailedError as exc:
-            report.status = "audit_failed"
-            report.message = str(exc)
-            sink.status = "FAILED"
-        except Exception as exc:
-            report.status = "failed"
-            report.message = f"{type(exc).__name__}: {exc}"
-            record_run(
-                tables,
-                run_id=ctx.run_id,
-                job=job,
-                status="failed",
-                started_at=ctx.started_at,
-                message=report.message[:2000],
+    # One writer per lakehouse: a second run fails here (or waits), before any MLflow run or ops row.
+    with hold(tables, ctx.run_id, job) as lease:
+        report.locations = {name: tables.describe(name) for name in TABLES_REPORTED}
+        report.versions_before = _versions(tables)
+        tags = {"dq_engine.job": job, "dq_engine.run_id": ctx.run_id, "dq_engine.env": config.env}
+        with mlflow_run(config.mlflow, run_name=f"{job}-{ctx.run_id}", tags=tags) as sink:
+            report.mlflow_run_id = sink.run_id
+            report.mlflow_tracking_uri = sink.tracking_uri
+            sink.log_params(
+                {
+                    "job": job,
+                    "run_id": ctx.run_id,
+                    "pipeline": config.pipeline,
+                    "audit.suite": config.audit.suite,
+                    "env": config.env,
+                }
             )
-            raise
-        finally:
-            report.versions_after = _versions(tables)
-            sink.log_params({f"output_version.{k}": v for k, v in report.versions_after.items()})
-            for part in (report.ingest, report.curate, report.audit):
-                if part is not None:
-                    sink.log_metrics(part.metrics())
-            if report.audit is not None and report.audit.checks:
-                sink.log_dict(
-                    {
-                        "suite": report.audit.suite,
-                        "passed": report.audit.passed,
-                        "status": report.audit.status,
-                        "constraints": report.audit.checks,
-                    },
-                    "audit/results.json",
+            sink.log_params({f"input_version.{k}": v for k, v in report.versions_before.items()})
+            resolved = config.model_dump(mode="json")
+            # Every resolved setting as a param (searchable in the MLflow UI; long values truncated) and
+            # the whole config as an artifact (exact).
+            sink.log_params({"config": resolved})
+            sink.log_dict(resolved, "config/resolved.json")
+            if pipeline_settings is not None:
+                sink.log_dict(pipeline_settings.model_dump(mode="json"), "config/pipeline.json")
+            try:
+                for step in STEPS[job]:
+                    lease.check()
+                    _run_step(step, ctx, pipeline, report)
+                report.status = "succeeded"
+            except AuditFailedError as exc:
+                report.status = "audit_failed"
+                report.message = str(exc)
+                sink.status = "FAILED"
+            except Exception as exc:
+                report.status = "failed"
+                report.message = f"{type(exc).__name__}: {exc}"
+                record_run(
+                    tables,
+                    run_id=ctx.run_id,
+                    job=job,
+                    status="failed",
+                    started_at=ctx.started_at,
+                    message=report.message[:2000],
                 )
-            sink.set_tags({"dq_engine.status": report.status})
-            sink.log_text(format_summary(report), "summary.txt")
+                raise
+            finally:
+                report.versions_after = _versions(tables)
+                sink.log_params({f"output_version.{k}": v for k, v in report.versions_after.items()})
+                for part in (report.ingest, report.curate, report.audit):
+                    if part is not None:
+                        sink.log_metrics(part.metrics())
+                if report.audit is not None and report.audit.checks:
+                    sink.log_dict(
+                        {
+                            "suite": report.audit.suite,
+                            "passed": report.audit.passed,
+                            "status": report.audit.status,
+                            "constraints": report.audit.checks,
+                        },
+                        "audit/results.json",
+                    )
+                sink.set_tags({"dq_engine.status": report.status})
+                sink.log_text(format_summary(report), "summary.txt")
     return report
 
 

@@ -42,12 +42,34 @@ class TableLocation(StrictModel):
     name: str | None = None
 
 
+class LeaseSettings(StrictModel):
+    """The one-writer lease on the lakehouse (:mod:`dq_engine.versioning.lease`)."""
+
+    enabled: bool = True
+    #: a holder that stops renewing (lost machine) is taken over this long after its last renewal
+    ttl_seconds: float = Field(default=600.0, gt=0)
+    #: how often a holder renews; must be well under ttl_seconds
+    heartbeat_seconds: float = Field(default=60.0, ge=0)
+    #: how long a run waits for a live holder before failing (0: fail at once, naming the holder)
+    wait_seconds: float = Field(default=0.0, ge=0)
+    poll_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("heartbeat_seconds")
+    @classmethod
+    def _under_ttl(cls, value: float, info: Any) -> float:
+        ttl = info.data.get("ttl_seconds")
+        if ttl is not None and value >= ttl:
+            raise ValueError(f"heartbeat_seconds ({value}) must be below ttl_seconds ({ttl})")
+        return value
+
+
 class LakehouseSettings(StrictModel):
     """Where the tables live. Relative paths resolve against the working directory."""
 
     root: str = "lakehouse"
     checkpoints: str | None = None
     tables: dict[str, TableLocation] = Field(default_factory=dict)
+    lease: LeaseSettings = Field(default_factory=LeaseSettings)
 
 
 class SourceSettings(StrictModel):

@@ -26,6 +26,12 @@ from dq_engine.constraints.loader import load_suite_file
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
+from dq_engine.core.provenance import (
+    PUBLISH_JOBS,
+    check_silver_consistent,
+    silver_bronze_version,
+)
+from dq_engine.versioning.lineage import holding
 from dq_engine.versioning.runs import watermark
 from dq_engine.versioning.tables import Tables
 
@@ -169,7 +175,8 @@ def _published_through(tables: Tables, watermark_version: int | None) -> int | N
     watermark. Its checks had passed (gold is only written after them), so that range is done: starting
     from the watermark instead would publish it a second time under the next run's idempotency key.
     """
-    committed = tables.max_committed("gold_documents", "publish", "silver_version")
+    gold = holding(tables, "gold_documents", PUBLISH_JOBS)
+    committed = None if gold is None else gold.get("silver_version")
     if committed is None:
         return watermark_version
     return committed if watermark_version is None else max(watermark_version, committed)
@@ -197,6 +204,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
         return result
     silver_from = _published_through(tables, watermark(tables, "publish", "silver_documents"))
     result.silver_from, result.silver_to = silver_from, silver_to
+    check_silver_consistent(tables, silver_from)
     if silver_from is not None and silver_from >= silver_to:
         result.skipped = f"silver.documents has nothing new since version {silver_from}"
         return result
@@ -220,7 +228,12 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
             "gold_documents",
             txn_app_id=PUBLISH_APP_ID,
             txn_version=silver_to,
-            user_metadata={"run_id": ctx.run_id, "job": "publish", "silver_version": silver_to},
+            user_metadata={
+                "run_id": ctx.run_id,
+                "job": "publish",
+                "silver_version": silver_to,
+                "bronze_version": silver_bronze_version(tables, silver_to),
+            },
             merge_schema=True,
         )
         result.published = True

@@ -14,11 +14,28 @@ from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
 from dq_engine.core.pipeline import Pipeline
+from dq_engine.core.provenance import (
+    CURATE_OUTPUTS,
+    check_outputs_consistent,
+    committed_bronze_version,
+    current_epoch,
+    output_holdings,
+)
 from dq_engine.versioning.runs import watermark
 
 log = logging.getLogger(__name__)
 
 CURATE_APP_ID = "dq-engine-curate"
+
+
+def curate_app_id(epoch: int) -> str:
+    """The ``txnAppId`` of curate appends in this restore epoch.
+
+    Delta remembers the highest ``txnVersion`` per app id across a RESTORE, so after ``dq-engine
+    restore`` re-curating bronze version 7 under the old app id would be skipped as already written.
+    Each restore starts a new epoch and with it a fresh app id.
+    """
+    return CURATE_APP_ID if epoch == 0 else f"{CURATE_APP_ID}.{epoch}"
 
 
 @dataclass
@@ -96,36 +113,12 @@ def _append_side_outputs(
         ctx.tables.append(
             combined,
             table,
-            txn_app_id=CURATE_APP_ID,
+            txn_app_id=curate_app_id(int(metadata["epoch"])),
             txn_version=bronze_to,
             user_metadata=metadata,
             merge_schema=True,
         )
         result.side_versions[table] = ctx.tables.current_version(table)
-
-
-#: Every table the curate job appends to with ``txnAppId = CURATE_APP_ID``.
-CURATE_OUTPUTS = (
-    "silver_documents",
-    "silver_rejections",
-    "silver_dedup_clusters",
-    "silver_minhash_index",
-    "silver_pii_findings",
-)
-#: Commits looked at per output table when searching for an interrupted curate; audit and publish never
-#: write silver, so the newest curate commit is among the last few.
-HISTORY_SCAN = 50
-
-
-def committed_bronze_version(ctx: RunContext) -> int | None:
-    """The newest bronze version any curate output table holds a commit for, from the tables' own logs.
-
-    Each curate commit carries ``{"job": "curate", "bronze_version": N}`` as Delta ``userMetadata``.
-    """
-    found = [
-        ctx.tables.max_committed(name, "curate", "bronze_version", HISTORY_SCAN) for name in CURATE_OUTPUTS
-    ]
-    return max((v for v in found if v is not None), default=None)
 
 
 def curate_ranges(
@@ -164,7 +157,10 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
         result.skipped = "bronze.documents does not exist yet"
         return result
     bronze_from = watermark(tables, "curate", "bronze_documents")
-    committed = committed_bronze_version(ctx)
+    holdings = output_holdings(tables)
+    check_outputs_consistent(tables, holdings, bronze_from)
+    committed = committed_bronze_version(holdings)
+    epoch = current_epoch(holdings)
     ranges = curate_ranges(bronze_from, committed, bronze_to)
     result.bronze_from, result.bronze_to = bronze_from, bronze_to
     if not ranges:
@@ -180,7 +176,7 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
         )
         result.recovered = ranges[0]
     for after, up_to in ranges:
-        _curate_range(ctx, pipeline, after, up_to, result)
+        _curate_range(ctx, pipeline, after, up_to, epoch, result)
     result.silver_version = tables.current_version("silver_documents")
     result.rejections_version = tables.current_version("silver_rejections")
     pause_point("curate.before_watermark")  # every silver table written, ops.runs not yet
@@ -191,7 +187,12 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
 
 
 def _curate_range(
-    ctx: RunContext, pipeline: Pipeline, bronze_from: int | None, bronze_to: int, result: CurateResult
+    ctx: RunContext,
+    pipeline: Pipeline,
+    bronze_from: int | None,
+    bronze_to: int,
+    epoch: int,
+    result: CurateResult,
 ) -> None:
     """Curate bronze versions ``(bronze_from, bronze_to]`` and add its counts to ``result``."""
     tables = ctx.tables
@@ -233,14 +234,14 @@ def _curate_range(
             for reason, n in reasons.items():
                 into[reason] = into.get(reason, 0) + n
 
-        metadata = {"run_id": ctx.run_id, "job": "curate", "bronze_version": bronze_to}
+        metadata = {"run_id": ctx.run_id, "job": "curate", "bronze_version": bronze_to, "epoch": epoch}
         # Empty appends would still make versions, and an empty silver batch would then fail the audit's
         # size check for no reason; skip them.
         if kept:
             tables.append(
                 decision.kept,
                 "silver_documents",
-                txn_app_id=CURATE_APP_ID,
+                txn_app_id=curate_app_id(epoch),
                 txn_version=bronze_to,
                 user_metadata=metadata,
                 merge_schema=True,
@@ -250,7 +251,7 @@ def _curate_range(
             tables.append(
                 decision.rejections,
                 "silver_rejections",
-                txn_app_id=CURATE_APP_ID,
+                txn_app_id=curate_app_id(epoch),
                 txn_version=bronze_to,
                 user_metadata=metadata,
                 merge_schema=True,
@@ -261,3 +262,6 @@ def _curate_range(
         decided.unpersist()
         for stage in pipeline.stages:
             stage.cleanup(ctx)
+
+
+__all__ = ["CURATE_APP_ID", "CURATE_OUTPUTS", "CurateResult", "curate_app_id", "curate_ranges", "run_curate"]

@@ -17,6 +17,9 @@ from pyspark.sql.types import (
 
 from dq_engine.versioning.tables import Tables
 
+#: ``ops.runs`` status of the row ``dq-engine restore`` writes to move a job's watermark back
+REWOUND = "rewound"
+
 RUNS_SCHEMA = StructType(
     [
         StructField("run_id", StringType(), False),
@@ -61,13 +64,17 @@ def record_run(
 
 
 def watermark(tables: Tables, job: str, table: str) -> int | None:
-    """The highest ``input_versions[table]`` of a succeeded ``job`` run: where the next run starts."""
+    """Where the next ``job`` run starts reading ``table``.
+
+    The highest ``input_versions[table]`` of a succeeded ``job`` run since the newest ``rewound`` row
+    of that job (written by ``dq-engine restore``, which moves the watermark back), the rewound row
+    included. Rows are ordered by ``finished_at``: the lakehouse lease keeps writers one at a time.
+    """
     if not tables.exists("ops_runs"):
         return None
-    row = (
-        tables.read("ops_runs")
-        .where((F.col("job") == job) & (F.col("status") == "succeeded"))
-        .agg(F.max(F.col("input_versions").getItem(table)).alias("v"))
-        .head()
-    )
+    rows = tables.read("ops_runs").where((F.col("job") == job) & F.col("status").isin("succeeded", REWOUND))
+    since = rows.where(F.col("status") == REWOUND).agg(F.max("finished_at").alias("t")).head()
+    if since is not None and since["t"] is not None:
+        rows = rows.where(F.col("finished_at") >= F.lit(since["t"]))
+    row = rows.agg(F.max(F.col("input_versions").getItem(table)).alias("v")).head()
     return None if row is None or row["v"] is None else int(row["v"])

@@ -12,7 +12,8 @@ appended since its watermark instead of anti-joining whole tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ DEFAULT_LAYOUT: dict[str, tuple[str, str]] = {
     "ops_dq_results": ("ops", "dq_results"),
     "ops_dq_metrics": ("ops", "dq_metrics"),
     "ops_runs": ("ops", "runs"),
+    "ops_lease": ("ops", "lease"),
 }
 
 CDF_META_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
@@ -181,26 +183,35 @@ class Tables:
             "userMetadata",
         ).orderBy(F.col("version").desc())
 
-    def max_committed(self, name: str, job: str, key: str, limit: int = 50) -> int | None:
-        """Highest integer ``userMetadata[key]`` among the last ``limit`` commits of ``job`` to ``name``.
-
-        What an engine job already wrote, read from the table's own log (None: no such commit).
-        """
-        if not self.exists(name):
-            return None
-        row = (
-            self.history(name, limit=limit)
-            .where(F.col("job") == job)
-            .agg(F.max(F.get_json_object("userMetadata", f"$.{key}").cast("long")).alias("v"))
-            .head()
-        )
-        return None if row is None or row["v"] is None else int(row["v"])
-
-    def restore(self, name: str, version: int) -> DataFrame:
+    def restore(self, name: str, version: int, user_metadata: Mapping[str, Any] | None = None) -> DataFrame:
         """Restore the table to ``version`` (a new commit; history is kept)."""
         current = self.current_version(name)
         if current is None:
             raise TableError(f"table {name!r} does not exist")
         if version < 0 or version > current:
             raise TableError(f"table {name!r} has versions 0..{current}, not {version}")
-        return self.delta(name).restoreToVersion(version)
+        with self._commit_metadata(user_metadata):
+            return self.delta(name).restoreToVersion(version)
+
+    def delete_all(self, name: str, user_metadata: Mapping[str, Any] | None = None) -> None:
+        """Remove every row in one commit (history is kept): a restore to before the first row."""
+        with self._commit_metadata(user_metadata):
+            self.delta(name).delete()
+
+    @contextmanager
+    def _commit_metadata(self, user_metadata: Mapping[str, Any] | None) -> Iterator[None]:
+        """``userMetadata`` for commits that take no writer option (RESTORE, DELETE)."""
+        if not user_metadata:
+            yield
+            return
+        key = "spark.databricks.delta.commitInfo.userMetadata"
+        conf = self.spark.conf
+        previous = conf.get(key, None)
+        conf.set(key, json.dumps(dict(user_metadata), sort_keys=True))
+        try:
+            yield
+        finally:
+            if previous is None:
+                conf.unset(key)
+            else:
+                conf.set(key, previous)
