@@ -6,6 +6,9 @@ DEPS_STAMP := $(VENV)/.stamp-deps
 JARS_STAMP := jars/.stamp
 CODEC_SRC  := $(shell find conf/jars/codecs/src -name '*.java')
 PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist), whole files per worker so module fixtures are built once; the
+# subprocess-heavy files are ordered first (tests/conftest.py). PYTEST_XDIST= runs in one process.
+PYTEST_XDIST ?= -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size bench-dedup bench-filters bench-audit bench-pii
@@ -39,10 +42,10 @@ run: setup ## full pipeline on the bundled sample: ingest -> curate -> audit -> 
 	$(BIN)/dq-engine run
 
 test: setup ## the full suite, as CI runs it (real local Spark, Delta, Deequ, Spark NLP, MLflow)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-fast: setup ## everything but the tests marked slow
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m "not slow" $(PYTEST_ARGS)
 
 lint: venv ## ruff + mypy
 	$(BIN)/ruff check dq_engine tests jobs bench examples

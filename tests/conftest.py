@@ -23,6 +23,27 @@ TEST_CONF = {
 }
 
 
+# Files that spend minutes in subprocesses and fresh JVMs, longest first (``--durations``). ``make test``
+# runs two pytest-xdist workers over whole files; starting these first keeps one of them from running
+# alone at the end while the other worker sits idle.
+LONG_FIRST = (
+    "test_kill_recovery.py",
+    "test_notebook.py",
+    "test_spark_submit.py",
+    "test_standalone_cluster.py",
+    "test_restore.py",
+    "test_concurrent_runs.py",
+    "test_end_to_end.py",
+    "test_near_dedup.py",
+    "test_ingest_sample.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept otherwise
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     session = build_session(

@@ -14,6 +14,20 @@ from dq_engine.runner import format_summary, run_job
 from dq_engine.versioning import Tables
 
 GROUND_TRUTH = json.loads((REPO_ROOT / "data" / "sample" / "ground_truth.json").read_text())
+# For tests about the job's bookkeeping (gates, time travel): the stages are covered by sample_run.
+LIGHT_PIPELINE = """\
+name: light
+stages:
+  - {stage: normalize_text}
+  - {stage: length_filter, name: length, params: {min_chars: 20, min_words: 3}}
+  - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
+"""
+
+
+def _light_pipeline(tmp_path: Path) -> str:
+    path = tmp_path / "light.yaml"
+    path.write_text(LIGHT_PIPELINE, encoding="utf-8")
+    return f"pipeline={path}"
 
 
 def test_run_publishes_and_keeps_every_invariant(spark: SparkSession, sample_run) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +109,7 @@ def test_error_check_blocks_publish(spark: SparkSession, tmp_path: Path) -> None
     config = config_with_sources(
         tmp_path,
         f"{{name: pages, path: {landing}, format: text, text_mode: file}}",
-        extra=(f"audit.suite={suite}",),
+        extra=(f"audit.suite={suite}", _light_pipeline(tmp_path)),
     )
     report = run_job("run", config, spark)
     assert report.status == "audit_failed"
@@ -124,10 +138,11 @@ def test_error_check_blocks_publish(spark: SparkSession, tmp_path: Path) -> None
 def test_time_travel_and_restore(spark: SparkSession, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    # Sentences long enough for the default pipeline's quality rules (at least 10 words).
     first = "The first document has enough words to pass every default quality rule today.\n"
     (landing / "a.txt").write_text(first, encoding="utf-8")
-    config = config_with_sources(tmp_path, f"{{name: t, path: {landing}, format: text}}")
+    config = config_with_sources(
+        tmp_path, f"{{name: t, path: {landing}, format: text}}", extra=(_light_pipeline(tmp_path),)
+    )
     assert run_job("run", config, spark).ok
     second_text = "A second document arrives in a later batch and is published on its own.\n"
     (landing / "b.txt").write_text(second_text, encoding="utf-8")
