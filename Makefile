@@ -8,7 +8,7 @@ CODEC_SRC  := $(shell find conf/jars/codecs/src -name '*.java')
 PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist), whole files per worker so module fixtures are built once; the
 # subprocess-heavy files are ordered first (tests/conftest.py). PYTEST_XDIST= runs in one process.
-PYTEST_XDIST ?= -n 2 --dist loadfile
+PYTEST_XDIST ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .DEFAULT_GOAL := help
 .PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size bench-dedup bench-filters bench-audit bench-pii

@@ -58,15 +58,21 @@ def test_every_notebook_is_run_and_committed_without_outputs() -> None:
 def _execute(name: str, kernels_dir: Path) -> str:
     """Run one notebook in a fresh kernel; return everything it displayed as text."""
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    km = _kernel_manager(kernels_dir)
     client = NotebookClient(
         nb,
-        km=_kernel_manager(kernels_dir),
+        km=km,
         timeout=CELL_TIMEOUT_S,
         startup_timeout=120,
         allow_errors=False,  # any cell error raises CellExecutionError
         resources={"metadata": {"path": str(REPO_ROOT)}},  # kernel cwd = repo root
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # nbclient shuts down only kernels it created itself; this one holds a JVM (and 3 GB) otherwise.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]
     texts = []

@@ -108,9 +108,9 @@ def plan_restore(tables: Tables, table: str, version: int) -> RestorePlan:
         )
     current = tables.current_version(table)
     if current is None:
-        raise TableError(f"table {table} does not exist at {tables.describe(table)}")
+        raise TableError(f"table {table!r} does not exist at {tables.describe(table)}")
     if not 0 <= version <= current:
-        raise TableError(f"table {table} has versions 0..{current}, not {version}")
+        raise TableError(f"table {table!r} has versions 0..{current}, not {version}")
     if table == GOLD:
         return RestorePlan(table, version, "gold", gold=TableStep(GOLD, "restore", version, None))
     if table not in CURATE_OUTPUTS:
