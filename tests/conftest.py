@@ -53,6 +53,17 @@ def spark() -> Iterator[SparkSession]:
     stop_session(session)
 
 
+# The pipeline for tests about a job's bookkeeping (gates, time travel, submit paths, exit codes): the
+# default pipeline's model stages run in sample_run and the notebooks.
+LIGHT_PIPELINE = """\
+name: light
+stages:
+  - {stage: normalize_text}
+  - {stage: length_filter, name: length, params: {min_chars: 20, min_words: 3}}
+  - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
+"""
+
+
 def lakehouse_overrides(root: Path) -> list[str]:
     """Config overrides that keep a test's tables, checkpoints and MLflow store under ``root``."""
     return [

@@ -8,16 +8,14 @@ is done. The tables must equal one uninterrupted run's.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, config_with_sources
+from conftest import config_with_sources
 from pyspark.sql import SparkSession
-from test_kill_recovery import PIPELINE, _land, _overrides, _snapshot, _source
+from test_kill_recovery import PIPELINE, _land, _snapshot, _source, cli_env, cli_run_command
 
 from dq_engine.config import LakehouseSettings
 from dq_engine.runner import run_job
@@ -28,15 +26,10 @@ TIMEOUT_S = 600
 
 
 def _start(root: Path, landing: Path, pipeline: Path, name: str, *extra: str, **env_extra: str):  # type: ignore[no-untyped-def]
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DQ_ENGINE_PAUSE", "MLFLOW_", "PYSPARK_"))
-    }
+    env = cli_env()
     env.update(env_extra, DQ_ENGINE_LOG_DIR=str(root / f"logs-{name}"))
-    cmd = [str(Path(sys.executable).parent / "dq-engine"), "run", "--conf-dir", str(REPO_ROOT / "conf")]
-    for item in (*_overrides(root, landing, pipeline), *extra):
-        cmd += ["--set", item]
     return subprocess.Popen(
-        cmd,
+        cli_run_command(root, landing, pipeline, *extra),
         cwd=root,
         env=env,
         stdout=(root / f"{name}.out").open("w"),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import mlflow
-from conftest import REPO_ROOT, config_with_sources
+from conftest import LIGHT_PIPELINE, REPO_ROOT, config_with_sources
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -14,14 +14,6 @@ from dq_engine.runner import format_summary, run_job
 from dq_engine.versioning import Tables
 
 GROUND_TRUTH = json.loads((REPO_ROOT / "data" / "sample" / "ground_truth.json").read_text())
-# For tests about the job's bookkeeping (gates, time travel): the stages are covered by sample_run.
-LIGHT_PIPELINE = """\
-name: light
-stages:
-  - {stage: normalize_text}
-  - {stage: length_filter, name: length, params: {min_chars: 20, min_words: 3}}
-  - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
-"""
 
 
 def _light_pipeline(tmp_path: Path) -> str:

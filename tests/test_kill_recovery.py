@@ -62,18 +62,29 @@ def _overrides(root: Path, landing: Path, pipeline: Path) -> list[str]:
     ]
 
 
-def _run_cli(root: Path, landing: Path, pipeline: Path, pause_at: str | None) -> int | None:
-    """``dq-engine run``; with ``pause_at``, SIGKILL it there and return None."""
-    env = {
+def cli_env() -> dict[str, str]:
+    """This environment minus pause points and MLflow/PySpark settings a ``dq-engine`` child must not see."""
+    return {
         k: v for k, v in os.environ.items() if not k.startswith(("DQ_ENGINE_PAUSE", "MLFLOW_", "PYSPARK_"))
     }
+
+
+def cli_run_command(root: Path, landing: Path, pipeline: Path, *extra: str) -> list[str]:
+    """``dq-engine run`` over this test's lakehouse, landing folder and pipeline."""
+    cmd = [str(Path(sys.executable).parent / "dq-engine"), "run", "--conf-dir", str(REPO_ROOT / "conf")]
+    for item in (*_overrides(root, landing, pipeline), *extra):
+        cmd += ["--set", item]
+    return cmd
+
+
+def _run_cli(root: Path, landing: Path, pipeline: Path, pause_at: str | None) -> int | None:
+    """``dq-engine run``; with ``pause_at``, SIGKILL it there and return None."""
+    env = cli_env()
     marker = root / "paused.marker"
     marker.unlink(missing_ok=True)
     if pause_at:
         env.update(DQ_ENGINE_PAUSE_AT=pause_at, DQ_ENGINE_PAUSE_MARKER=str(marker))
-    cmd = [str(Path(sys.executable).parent / "dq-engine"), "run", "--conf-dir", str(REPO_ROOT / "conf")]
-    for item in _overrides(root, landing, pipeline):
-        cmd += ["--set", item]
+    cmd = cli_run_command(root, landing, pipeline)
     log = (root / f"run-{pause_at or 'final'}.log").open("w")
     # Own process group: the kill takes the Python driver and its JVM together, like a lost machine.
     proc = subprocess.Popen(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyspark
 import pytest
+from conftest import LIGHT_PIPELINE
 from pyspark.sql import SparkSession
 
 from dq_engine.config import LakehouseSettings
@@ -68,17 +69,6 @@ class Submitted:
             f"exit {self.returncode}\n--- stdout ---\n{self.stdout}\n"
             f"--- stderr (tail) ---\n{self.stderr[-6000:]}"
         )
-
-
-# What is under test is the submit path (entry script, session adoption, exit codes), not the stages:
-# the default pipeline's model stages run in the in-process sample run and the notebooks.
-LIGHT_PIPELINE = """\
-name: submit
-stages:
-  - {stage: normalize_text}
-  - {stage: length_filter, name: length, params: {min_chars: 20, min_words: 3}}
-  - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
-"""
 
 
 def spark_submit(root: Path, *overrides: str) -> Submitted:

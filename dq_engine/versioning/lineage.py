@@ -95,11 +95,11 @@ def holding(tables: Tables, name: str, jobs: tuple[str, ...], version: int | Non
     None when the table does not exist. Reads the newest :data:`RECENT_COMMITS` commits, and the whole
     log only when the defining commit is older (a long run of OPTIMIZE commits, or a restore far back).
     """
-    current = tables.current_version(name)
-    if current is None:
+    if not tables.exists(name):
         return None
-    at = current if version is None else version
-    found = _walk(commit_log(tables, name, RECENT_COMMITS), name, at, jobs)
+    recent = commit_log(tables, name, RECENT_COMMITS)
+    at = max(recent) if version is None else version  # the log's newest entry is the current version
+    found = _walk(recent, name, at, jobs)
     if found is None:
         found = _walk(commit_log(tables, name), name, at, jobs)
     # History older than delta.logRetentionDuration is gone: treat the table as holding nothing known.
