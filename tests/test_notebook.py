@@ -1,7 +1,9 @@
 """Executes every notebook under ``notebooks/`` top to bottom, as CI would on a fresh machine.
 
 ``quickstart.ipynb`` runs first; ``tune_thresholds.ipynb`` then reads the tables it left behind (the
-same ``DQ_QUICKSTART_ROOT``), as a user would after the quickstart.
+same ``DQ_QUICKSTART_ROOT``), in the same kernel, as a user would after the quickstart. Each notebook
+is executed top to bottom; the second one also works alone (it curates the sample when it finds no
+tables).
 
 The kernel runs this test's interpreter (the project venv): a throwaway kernelspec whose argv starts
 with ``sys.executable`` is written under ``tmp_path`` and handed to nbclient through its own
@@ -55,10 +57,9 @@ def test_every_notebook_is_run_and_committed_without_outputs() -> None:
                 assert cell.outputs == [] and cell.execution_count is None, f"clear outputs of {name}"
 
 
-def _execute(name: str, kernels_dir: Path) -> str:
-    """Run one notebook in a fresh kernel; return everything it displayed as text."""
+def _execute(name: str, km: KernelManager) -> str:
+    """Run one notebook top to bottom in ``km``'s kernel; return everything it displayed as text."""
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    km = _kernel_manager(kernels_dir)
     client = NotebookClient(
         nb,
         km=km,
@@ -67,12 +68,7 @@ def _execute(name: str, kernels_dir: Path) -> str:
         allow_errors=False,  # any cell error raises CellExecutionError
         resources={"metadata": {"path": str(REPO_ROOT)}},  # kernel cwd = repo root
     )
-    try:
-        client.execute()
-    finally:
-        # nbclient shuts down only kernels it created itself; this one holds a JVM (and 3 GB) otherwise.
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
+    client.execute()  # starts the kernel if it is not running yet; leaves it running
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]
     texts = []
@@ -97,9 +93,17 @@ def test_notebooks_run_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
 
-    shown = _execute("quickstart.ipynb", tmp_path / "kernels")
+    # One kernel for both, as a user runs them one after the other on one cluster: the second
+    # notebook's session_for() adopts the running SparkSession, so the suite pays one JVM start-up.
+    km = _kernel_manager(tmp_path / "kernels")
+    try:
+        shown = _execute("quickstart.ipynb", km)
+        tuned = _execute("tune_thresholds.ipynb", km)
+    finally:
+        # nbclient shuts down only kernels it created itself; this one holds a JVM (and 3 GB) otherwise.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     assert "Invariants hold." in shown
-    tuned = _execute("tune_thresholds.ipynb", tmp_path / "kernels2")
     assert "the what-if reproduces the pipeline's decisions" in tuned
     assert "would newly drop" in tuned
     # It wrote under DQ_QUICKSTART_ROOT, not into the repository.

@@ -91,6 +91,11 @@ class IngestSettings(StrictModel):
 
     max_text_chars: int = Field(default=1_000_000, ge=1)
     quarantine_payload_chars: int = Field(default=4096, ge=0)
+    #: line formats: a longer line is skipped unread and quarantined as record_too_large (Hadoop's
+    #: line reader takes an int; a line is one JVM string, so the ceiling is far below 2 GB)
+    max_line_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    #: whole-file formats (json, text_mode: file): a larger file is quarantined as file_too_large
+    max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @field_validator("sources")

@@ -34,7 +34,9 @@ from pyspark.sql.streaming import StreamingQuery
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
+from dq_engine.ingest.limits import oversize_files, skipped_lines
 from dq_engine.ingest.readers import (
+    LINE_FRAGMENT,
     FileFailure,
     SourceReader,
     file_failure,
@@ -43,6 +45,7 @@ from dq_engine.ingest.readers import (
 )
 from dq_engine.ingest.records import (
     BRONZE_SCHEMA,
+    PAYLOAD_BYTES,
     QUARANTINE_SCHEMA,
     REASON,
     bronze_rows,
@@ -74,7 +77,10 @@ class SourceIngestResult:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     skipped: str | None = None
     files: int = 0
+    #: files set aside whole (unreadable, or a whole-file record over ``max_file_bytes``)
     unreadable_files: int = 0
+    #: line-format files with lines over ``max_line_bytes`` (the rest of each file is ingested)
+    files_with_long_lines: int = 0
     #: rows of micro-batches replayed after a crash whose append an earlier attempt had already
     #: committed (Delta skipped it: same txnAppId/txnVersion); counted above, not written again
     replayed_ingested: int = 0
@@ -130,6 +136,7 @@ class IngestResult:
             out[f"ingest.{s.source}.quarantined"] = s.quarantined
             out[f"ingest.{s.source}.files"] = s.files
             out[f"ingest.{s.source}.unreadable_files"] = s.unreadable_files
+            out[f"ingest.{s.source}.files_with_long_lines"] = s.files_with_long_lines
             reasons.update(s.quarantine_reasons)
         for reason, n in reasons.items():
             out[f"ingest.quarantined.{reason}"] = n
@@ -213,25 +220,42 @@ def start_source(
     tables = ctx.tables
     settings = ctx.config.ingest
 
-    def classify_and_count(raw: DataFrame, existing: DataFrame | None) -> tuple[DataFrame, dict[Any, int]]:
+    def classify_and_count(
+        raw: DataFrame, existing: DataFrame | None
+    ) -> tuple[DataFrame, Counter[str | None], dict[str, tuple[int, int]], set[str]]:
+        """The classified batch (persisted), its count per reason, per file (records, bytes), and the
+        files in which the line reader returned a piece of a line over the limit."""
+        fragment_files: set[str] = set()
         classified = classify_records(raw, source, settings, ctx.run_id, existing).persist(
             StorageLevel.MEMORY_AND_DISK
         )
         try:
-            counts = {
-                row["reason"]: int(row["n"])
-                for row in classified.groupBy(F.col(REASON).alias("reason"))
-                .agg(F.count("*").alias("n"))
+            # One row per (file, reason): the size of the listing, never of the documents.
+            per_file = (
+                classified.groupBy(F.col("source_uri").alias("uri"), F.col(REASON).alias("reason"))
+                .agg(F.count("*").alias("n"), F.sum(PAYLOAD_BYTES).alias("bytes"))
                 .collect()
-            }
+            )
         except BaseException:
             classified.unpersist()
             raise
-        return classified, counts
+        counts: Counter[str | None] = Counter()
+        read_per_file: dict[str, tuple[int, int]] = {}
+        for row in per_file:
+            if row["reason"] == LINE_FRAGMENT:
+                # Part of a skipped line: not a record, and its bytes count as unread.
+                fragment_files.add(row["uri"])
+                continue
+            counts[row["reason"]] += int(row["n"])
+            records, held = read_per_file.get(row["uri"], (0, 0))
+            read_per_file[row["uri"]] = (records + int(row["n"]), held + int(row["bytes"] or 0))
+        return classified, counts, read_per_file, fragment_files
 
     def process(batch: DataFrame, batch_id: int) -> None:
-        # The new files' paths (never their content). A streamed binaryFile batch can list a file twice.
-        files = sorted({str(r["path"]) for r in batch.collect()})
+        # The new files' paths and sizes (never their content). A streamed binaryFile batch can list a
+        # file twice.
+        lengths = {str(r["path"]): int(r["length"] or 0) for r in batch.collect()}
+        files = sorted(lengths)
         if not files:
             return
         log.debug("source %s batch %d: files %s", source.name, batch_id, files)
@@ -239,18 +263,21 @@ def start_source(
         # for the second write, and a moving read would then see the batch's own ids as existing.
         bronze_version = tables.current_version("bronze_documents")
         existing = None if bronze_version is None else tables.read("bronze_documents", bronze_version)
-        failures: dict[str, FileFailure] = {}
+        # A whole-file record too large to hold is set aside before anything is read.
+        failures: dict[str, FileFailure] = (
+            oversize_files(lengths, settings.max_file_bytes) if reader.whole_file else {}
+        )
         # Normally one pass. A file that cannot be read fails the pass: when Spark names the file it is
         # set aside at once, else the batch's files are probed to find it; then the pass is repeated.
         for _attempt in range(len(files) + 1):
             readable = [f for f in files if f not in failures]
             raw = reader.read_files(readable) if readable else None
             if failures:
-                unreadable = reader.unreadable_file_records(failures)
+                unreadable = reader.set_aside_records(failures)
                 raw = unreadable if raw is None else raw.unionByName(unreadable)
             assert raw is not None
             try:
-                classified, counts = classify_and_count(raw, existing)
+                classified, counts, read_per_file, fragment_files = classify_and_count(raw, existing)
                 break
             except Exception as exc:
                 if not is_file_read_error(exc):
@@ -265,6 +292,25 @@ def start_source(
                 failures.update(found)
         else:  # pragma: no cover - each retry sets at least one more file aside
             raise RuntimeError(f"source {source.name}: batch {batch_id} did not settle")
+        # Lines over the size limit were skipped by the reader: each such file gets one quarantine
+        # record (built on the driver from sizes alone), so read = ingested + quarantined still holds.
+        skipped = (
+            skipped_lines(
+                {path: lengths[path] for path in readable},
+                {path: read_per_file.get(reader.file_uri(path), (0, 0)) for path in readable},
+                settings.max_line_bytes,
+                fragments={path for path in readable if reader.file_uri(path) in fragment_files},
+            )
+            if reader.line_based
+            else {}
+        )
+        written = classified
+        if skipped:
+            written = classified.unionByName(
+                classify_records(reader.set_aside_records(skipped), source, settings, ctx.run_id)
+            )
+            counts.update(failure.reason for failure in skipped.values())
+        failures.update(skipped)
         for path, failure in failures.items():
             # The path and the error class only: the diagnostic is in bronze.quarantine's payload.
             log.warning(
@@ -278,7 +324,7 @@ def start_source(
             metadata = {"run_id": ctx.run_id, "job": "ingest", "source": source.name, "batch_id": batch_id}
             pause_point("ingest.before_bronze")  # inside the stream's micro-batch, nothing committed
             tables.append(
-                bronze_rows(classified),
+                bronze_rows(written),
                 "bronze_documents",
                 txn_app_id=app_id,
                 txn_version=batch_id,
@@ -286,7 +332,7 @@ def start_source(
             )
             pause_point("ingest.between_bronze_and_quarantine")
             tables.append(
-                quarantine_rows(classified),
+                quarantine_rows(written),
                 "bronze_quarantine",
                 txn_app_id=app_id,
                 txn_version=batch_id,
@@ -305,7 +351,8 @@ def start_source(
             result.replayed_quarantined += quarantined
         result.batches += 1
         result.files += len(files)
-        result.unreadable_files += len(failures)
+        result.unreadable_files += len(failures) - len(skipped)
+        result.files_with_long_lines += len(skipped)
         result.records_read += read
         result.ingested += ingested
         result.quarantined += quarantined
@@ -348,7 +395,11 @@ def run_ingest(ctx: RunContext) -> IngestResult:
     # Open every source first (schema inference, option checks), so a misconfigured source fails the
     # job before any stream has written anything.
     sources = ctx.config.ingest.sources
-    readers = [SourceReader.open(ctx.spark, s) if _landing_has_files(s) else None for s in sources]
+    max_line = ctx.config.ingest.max_line_bytes
+    readers = [
+        SourceReader.open(ctx.spark, s, max_line_bytes=max_line) if _landing_has_files(s) else None
+        for s in sources
+    ]
     started: list[tuple[SourceIngestResult, StreamingQuery | None]] = []
     try:
         for source, reader in zip(sources, readers, strict=True):

@@ -69,7 +69,18 @@ BINARY_FILE_SCHEMA = StructType(
 CORRUPT_ARCHIVE = "corrupt_archive"  # a compressed file that does not decompress (truncated, corrupt)
 SCHEMA_MISMATCH = "schema_mismatch"  # a column of the file cannot be read with the source's schema
 UNREADABLE_FILE = "unreadable_file"  # not a file of the source's format at all (e.g. not Parquet)
-FILE_REASONS = (CORRUPT_ARCHIVE, SCHEMA_MISMATCH, UNREADABLE_FILE)
+FILE_TOO_LARGE = "file_too_large"  # a whole-file record over ingest.max_file_bytes (not read)
+FILE_REASONS = (CORRUPT_ARCHIVE, SCHEMA_MISMATCH, UNREADABLE_FILE, FILE_TOO_LARGE)
+# The lines of one file that were over ingest.max_line_bytes (skipped unread), as one record.
+RECORD_TOO_LARGE = "record_too_large"
+#: Not a reason: a piece of a line over the limit that Hadoop's reader returns anyway (the first
+#: ``max_line_bytes`` bytes, when a skip ends its split). Never written; counted with its file.
+LINE_FRAGMENT = "_line_fragment"
+#: Reasons a reader sets for a record it built itself, never from file content (see set_aside_records).
+SET_ASIDE_REASONS = (*FILE_REASONS, RECORD_TOO_LARGE)
+
+#: Hadoop's line-length limit; Spark passes a read's options into its tasks' Hadoop configuration.
+LINE_MAX_LENGTH_OPTION = "mapreduce.input.linerecordreader.line.maxlength"
 
 # Suffixes Hadoop decompresses transparently for text, JSON and CSV sources (zstd via conf/jars/codecs).
 COMPRESSED_SUFFIXES = (".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate", ".lz4", ".snappy", ".xz")
@@ -148,10 +159,14 @@ class SourceReader:
     spark: SparkSession
     source: SourceSettings
     schema: StructType | None = None
+    #: Hadoop's line reader skips longer lines without holding them (see :mod:`dq_engine.ingest.limits`).
+    max_line_bytes: int | None = None
 
     @classmethod
-    def open(cls, spark: SparkSession, source: SourceSettings) -> SourceReader:
-        reader = cls(spark, source)
+    def open(
+        cls, spark: SparkSession, source: SourceSettings, max_line_bytes: int | None = None
+    ) -> SourceReader:
+        reader = cls(spark, source, max_line_bytes=max_line_bytes)
         if source.format == "csv":
             header = reader._infer_schema("csv", header="true", multiLine="true", escape='"')
             names = [f.name for f in header.fields if f.name != CORRUPT]
@@ -226,8 +241,25 @@ class SourceReader:
             reader = reader.option("maxFilesPerTrigger", self.source.max_files_per_trigger)
         return reader.options(**self.source.options).load(self.source.path).select("path", "length")
 
+    @property
+    def line_based(self) -> bool:
+        """One record per line of the file (``jsonl``, ``text`` by line)."""
+        return self.source.format == "jsonl" or (
+            self.source.format == "text" and self.source.text_mode != "file"
+        )
+
+    @property
+    def whole_file(self) -> bool:
+        """One file is read as one string (``json``, ``text`` with ``text_mode: file``)."""
+        return self.source.format == "json" or (
+            self.source.format == "text" and self.source.text_mode == "file"
+        )
+
     def _batch(self, fmt: str, **options: str) -> DataFrameReader:
-        return self.spark.read.format(fmt).options(**options).options(**self.source.options)
+        reader = self.spark.read.format(fmt).options(**options)
+        if self.line_based and self.max_line_bytes is not None:
+            reader = reader.option(LINE_MAX_LENGTH_OPTION, str(self.max_line_bytes))
+        return reader.options(**self.source.options)
 
     def read_files(self, files: Sequence[str]) -> DataFrame:
         """The raw records (:data:`RAW_SCHEMA`) of ``files``, read with the source's format."""
@@ -243,16 +275,28 @@ class SourceReader:
             return self._parquet(paths)
         return self._text(paths)
 
+    def _fragment(self) -> Column:
+        """True for a line-reader value that is a piece of a line over ``max_line_bytes``.
+
+        A line the reader keeps is shorter than the limit with its break; when a skip ends the
+        reader's split, Hadoop returns the skipped line's first ``max_line_bytes`` bytes as a value.
+        So a value of at least the limit can only be such a piece.
+        """
+        if self.max_line_bytes is None:
+            return F.lit(False)
+        return F.octet_length(F.col("value")) >= self.max_line_bytes
+
     def _json_lines(self, paths: list[str]) -> DataFrame:
         raw = self._batch("text").load(paths)
         parsed, reason = _json_object(F.col("value"), self.source.text_field)
+        fragment = self._fragment()
         return raw.select(
             _file_path().alias("source_uri"),
             F.lit(None).cast("string").alias("record_pos"),
             F.col("value").alias("payload"),
             _utf8_ok(F.col("value")).alias("payload_ok"),
-            parsed.alias("parsed"),
-            reason.alias("parse_error"),
+            F.when(~fragment, parsed).alias("parsed"),
+            F.when(fragment, F.lit(LINE_FRAGMENT)).otherwise(reason).alias("parse_error"),
         )
 
     def _json_documents(self, paths: list[str]) -> DataFrame:
@@ -338,22 +382,35 @@ class SourceReader:
         whole_file = self.source.text_mode == "file"
         raw = self._batch("text", **({"wholetext": "true"} if whole_file else {})).load(paths)
         value = _strip_bom(F.col("value")) if whole_file else F.col("value")
+        fragment = F.lit(False) if whole_file else self._fragment()
         return raw.select(
             _file_path().alias("source_uri"),
             (F.lit("file") if whole_file else F.lit(None)).cast("string").alias("record_pos"),
             value.alias("payload"),
             _utf8_ok(F.col("value")).alias("payload_ok"),
             F.create_map(F.lit(self.source.text_field), value).alias("parsed"),
-            F.lit(None).cast("string").alias("parse_error"),
+            F.when(fragment, F.lit(LINE_FRAGMENT)).alias("parse_error"),
         )
 
-    def unreadable_file_records(self, failures: dict[str, FileFailure]) -> DataFrame:
-        """One raw record per file that could not be read, carrying its file-level reason.
+    def file_uri(self, path: str) -> str:
+        """A listed path as a read's ``_metadata.file_path`` spells it (URL-encoded: ``a b`` -> ``a%20b``).
 
-        The payload is a diagnostic (the reader's error class and message), never file content.
+        The file stream lists decoded paths; records carry the encoded form. Hadoop's ``Path`` makes
+        the one from the other exactly as Spark does (non-ASCII letters stay as they are).
+        """
+        jvm = self.spark.sparkContext._jvm
+        assert jvm is not None
+        return str(jvm.org.apache.hadoop.fs.Path(path).toUri().toString())
+
+    def set_aside_records(self, failures: dict[str, FileFailure]) -> DataFrame:
+        """One raw record per file set aside (unreadable, too large, lines skipped), with its reason.
+
+        ``failures`` is keyed by listed path; ``source_uri`` is the file's URI as its other records
+        carry it. The payload is a diagnostic (the reader's error class and message, sizes), never
+        file content.
         """
         rows = [
-            (path, "file", failure.diagnostic, True, None, failure.reason)
+            (self.file_uri(path), "file", failure.diagnostic, True, None, failure.reason)
             for path, failure in sorted(failures.items())
         ]
         return self.spark.createDataFrame(rows, RAW_SCHEMA)
@@ -391,6 +448,8 @@ _FILE_ERROR_MARKERS = (
     "invalid stored block lengths",
     "invalid distance",
     "org.apache.hadoop.io.compress.",
+    # Hadoop's line reader, for a line over 2 GB in a compressed file (its size limit cannot apply).
+    "Too many bytes before newline",
 )
 _SCHEMA_MARKERS = (
     "SchemaColumnConvertNotSupportedException",
@@ -458,6 +517,8 @@ def file_failure(path: str, exc: BaseException) -> FileFailure:
     text = "\n".join(f"{cls}: {msg}" for cls, msg in chain) + "\n" + str(exc)
     if any(marker in text for marker in _SCHEMA_MARKERS):
         reason = SCHEMA_MISMATCH
+    elif "Too many bytes before newline" in text:
+        reason = RECORD_TOO_LARGE
     elif path.lower().endswith(COMPRESSED_SUFFIXES):
         reason = CORRUPT_ARCHIVE
     else:
@@ -483,6 +544,11 @@ def first_line(exc: BaseException) -> str:
 __all__ = [
     "CORRUPT_ARCHIVE",
     "FILE_REASONS",
+    "FILE_TOO_LARGE",
+    "LINE_FRAGMENT",
+    "LINE_MAX_LENGTH_OPTION",
+    "RECORD_TOO_LARGE",
+    "SET_ASIDE_REASONS",
     "RAW_SCHEMA",
     "SCHEMA_MISMATCH",
     "UNREADABLE_FILE",

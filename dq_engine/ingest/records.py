@@ -12,6 +12,9 @@ Quarantine reasons (:data:`REASONS`), first match wins:
 
 - ``corrupt_archive`` / ``schema_mismatch`` / ``unreadable_file``: a whole file that could not be read
   (one record per file; see :mod:`dq_engine.ingest.job`);
+- ``file_too_large``: a whole-file record over ``ingest.max_file_bytes``, not read;
+  ``record_too_large``: the lines of one file over ``ingest.max_line_bytes``, skipped unread (one
+  record per file; see :mod:`dq_engine.ingest.limits`);
 - ``invalid_utf8``: the raw bytes are not valid UTF-8;
 - ``malformed_json`` / ``malformed_csv``: the record does not parse (for JSON: not exactly one object,
   or nested deeper than the JSON parser's limit of 1,000 levels);
@@ -29,12 +32,15 @@ from pyspark.sql.types import IntegerType, MapType, StringType, StructField, Str
 
 from dq_engine.config.models import IngestSettings, SourceSettings
 from dq_engine.core import columns as C
-from dq_engine.ingest.readers import FILE_REASONS
+from dq_engine.ingest.readers import FILE_REASONS, LINE_FRAGMENT, RECORD_TOO_LARGE, SET_ASIDE_REASONS
 
 REASON = "_reason"
+#: Bytes of the raw record as read (lines: the line without its break); see dq_engine.ingest.limits.
+PAYLOAD_BYTES = "_payload_bytes"
 
 REASONS = (
     *FILE_REASONS,
+    RECORD_TOO_LARGE,
     "invalid_utf8",
     "malformed_json",
     "malformed_csv",
@@ -97,8 +103,8 @@ def classify_records(
         existing_ids: bronze (``doc_id``, ``source_uri``), to quarantine ids ingested by earlier batches.
 
     Returns:
-        One row per raw record with the bronze columns plus ``_reason`` and the quarantine payload
-        columns (``payload`` truncated to ``quarantine_payload_chars``).
+        One row per raw record with the bronze columns plus ``_reason``, the quarantine payload
+        columns (``payload`` truncated to ``quarantine_payload_chars``) and ``_payload_bytes``.
     """
     parsed = F.col("parsed")
     text = parsed.getItem(source.text_field)
@@ -150,7 +156,7 @@ def classify_records(
         seen = F.coalesce(F.col("_seen"), F.lit(False))
 
     reason = (
-        F.when(F.col("parse_error").isin(*FILE_REASONS), F.col("parse_error"))
+        F.when(F.col("parse_error").isin(*SET_ASIDE_REASONS, LINE_FRAGMENT), F.col("parse_error"))
         .when(~F.col("payload_ok"), F.lit("invalid_utf8"))
         .when(F.col("parse_error").isNotNull(), F.col("parse_error"))
         .when(F.col(C.TEXT).isNull() | _is_blank(F.col(C.TEXT)), F.lit("missing_text"))
@@ -172,6 +178,7 @@ def classify_records(
         F.substring(clean_payload, 1, settings.quarantine_payload_chars).alias("payload"),
         F.length(clean_payload).alias("payload_chars"),
         "payload_sha256",
+        F.octet_length(F.col("payload")).cast("long").alias(PAYLOAD_BYTES),
     )
 
 
@@ -181,8 +188,12 @@ def bronze_rows(classified: DataFrame) -> DataFrame:
 
 
 def quarantine_rows(classified: DataFrame) -> DataFrame:
-    """The rows of a classified batch that go to ``bronze.quarantine`` (raw payload, reason)."""
-    return classified.where(F.col(REASON).isNotNull()).select(
+    """The rows of a classified batch that go to ``bronze.quarantine`` (raw payload, reason).
+
+    Line fragments are not records (see :data:`LINE_FRAGMENT`): their file gets one
+    ``record_too_large`` row instead (:mod:`dq_engine.ingest.limits`).
+    """
+    return classified.where(F.col(REASON).isNotNull() & (F.col(REASON) != LINE_FRAGMENT)).select(
         C.SOURCE,
         C.SOURCE_URI,
         F.col(REASON).alias("reason"),
