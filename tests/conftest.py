@@ -93,6 +93,14 @@ def sample_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  
     return config, report
 
 
+@pytest.fixture(scope="session")
+def two_web_runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Two uninterrupted runs over the sample's two web batches, shared by every worker (web_batches.py)."""
+    from web_batches import two_web_runs as make
+
+    return make(spark, tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture()
 def ctx(spark: SparkSession, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A RunContext over an empty scratch lakehouse, for unit tests of single stages."""

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import config_with_sources
 from pyspark.sql import SparkSession
-from test_kill_recovery import PIPELINE, _land, _snapshot, _source, cli_env, cli_run_command
+from test_kill_recovery import cli_env, cli_run_command
+from web_batches import RECOVERY_PIPELINE, land, snapshot, source_spec
 
 from dq_engine.config import LakehouseSettings
 from dq_engine.runner import run_job
@@ -51,11 +52,11 @@ def test_a_second_run_fails_naming_the_first_and_a_waiting_run_goes_after_it(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     pipeline = tmp_path / "concurrent.yaml"
-    pipeline.write_text(PIPELINE, encoding="utf-8")
+    pipeline.write_text(RECOVERY_PIPELINE, encoding="utf-8")
     root, landing = tmp_path / "lh", tmp_path / "landing"
     root.mkdir()
-    _land(landing, 0)
-    _land(landing, 1)
+    land(landing, 0)
+    land(landing, 1)
     marker, resume = root / "a.paused", root / "a.resume"
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -100,9 +101,9 @@ def test_a_second_run_fails_naming_the_first_and_a_waiting_run_goes_after_it(
                 proc.wait(timeout=60)
 
     reference = tmp_path / "ref"
-    config = config_with_sources(reference, _source(landing), extra=(f"pipeline={pipeline}",))
+    config = config_with_sources(reference, source_spec(landing), extra=(f"pipeline={pipeline}",))
     assert run_job("run", config, spark).ok
-    got, expected = _snapshot(spark, root), _snapshot(spark, reference)
+    got, expected = snapshot(spark, root), snapshot(spark, reference)
     assert got == expected
     for name in ("bronze_documents", "silver_documents", "gold_documents"):
         assert len(set(got[name])) == len(got[name]), f"duplicate ids in {name}"

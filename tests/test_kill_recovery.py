@@ -15,7 +15,6 @@ two batches: same ids in bronze, quarantine, silver, rejections and gold, and no
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,40 +22,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, config_with_sources, lakehouse_overrides
+from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
+from web_batches import RECOVERY_PIPELINE, TwoWebRuns, land, snapshot, source_spec
 
-from dq_engine.config import LakehouseSettings
-from dq_engine.runner import run_job
-from dq_engine.versioning import Tables
-
-WEB = REPO_ROOT / "data" / "sample" / "landing" / "web"
-BATCHES = (["web-000.jsonl.gz"], ["web-001.jsonl"])
-PIPELINE = """\
-name: killtest
-stages:
-  - {stage: normalize_text}
-  - {stage: length_filter, name: length, params: {min_chars: 20, min_words: 3}}
-  - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
-  - {stage: near_dedup, params: {threshold: 0.8, against_curated: true}}
-"""
 RUN_TIMEOUT_S = 600
-
-
-def _source(landing: Path) -> str:
-    return f"{{name: web, path: {landing}, format: jsonl, text_field: text, id_field: id}}"
-
-
-def _land(landing: Path, batch: int) -> None:
-    landing.mkdir(parents=True, exist_ok=True)
-    for name in BATCHES[batch]:
-        shutil.copy(WEB / name, landing / name)
 
 
 def _overrides(root: Path, landing: Path, pipeline: Path) -> list[str]:
     return [
         *lakehouse_overrides(root),
-        f"ingest.sources=[{_source(landing)}]",
+        f"ingest.sources=[{source_spec(landing)}]",
         f"pipeline={pipeline}",
         "spark.conf={spark.sql.shuffle.partitions: 2, spark.default.parallelism: 2, spark.driver.memory: 1g}",
     ]
@@ -111,54 +87,33 @@ def _run_cli(root: Path, landing: Path, pipeline: Path, pause_at: str | None) ->
             proc.wait(timeout=60)
 
 
-def _snapshot(spark: SparkSession, root: Path) -> dict[str, list[tuple[object, ...]]]:
-    tables = Tables(spark, LakehouseSettings(root=str(root / "lakehouse")))
-    picks = {
-        "bronze_documents": ["doc_id"],
-        "bronze_quarantine": ["source", "reason"],
-        "silver_documents": ["doc_id"],
-        "silver_rejections": ["doc_id", "stage", "reason"],
-        "silver_dedup_clusters": ["doc_id", "kept_doc_id"],
-        "gold_documents": ["doc_id"],
-    }
-    return {
-        name: sorted(tuple(r) for r in tables.read(name).select(*cols).collect())
-        for name, cols in picks.items()
-    }
-
-
 @pytest.mark.slow
 def test_sigkill_at_every_curate_and_publish_phase_then_rerun_equals_a_clean_run(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, two_web_runs: TwoWebRuns, tmp_path: Path
 ) -> None:
     pipeline = tmp_path / "killtest.yaml"
-    pipeline.write_text(PIPELINE, encoding="utf-8")
+    pipeline.write_text(RECOVERY_PIPELINE, encoding="utf-8")
 
-    # Reference: two uninterrupted runs, one per batch, in this process.
-    ref_root, ref_landing = tmp_path / "ref", tmp_path / "ref-landing"
-    for batch in range(2):
-        _land(ref_landing, batch)
-        config = config_with_sources(ref_root, _source(ref_landing), extra=(f"pipeline={pipeline}",))
-        assert run_job("run", config, spark).exit_code == 0
-    expected = _snapshot(spark, ref_root)
+    # Reference: two uninterrupted runs, one per batch, in-process (shared with the restore tests).
+    expected = snapshot(spark, two_web_runs.base / "second")
     assert expected["silver_rejections"] and expected["gold_documents"]
 
     root, landing = tmp_path / "killed", tmp_path / "killed-landing"
     root.mkdir()
-    _land(landing, 0)
+    land(landing, 0)
     assert _run_cli(root, landing, pipeline, "ingest.before_bronze") is None
     assert _run_cli(root, landing, pipeline, "ingest.between_bronze_and_quarantine") is None
     assert _run_cli(root, landing, pipeline, "curate.after_silver_documents") is None
     assert _run_cli(root, landing, pipeline, "curate.after_silver_rejections") is None
     assert _run_cli(root, landing, pipeline, "curate.before_watermark") is None
-    _land(landing, 1)  # the new batch arrives while the watermark still points before batch 1
+    land(landing, 1)  # the new batch arrives while the watermark still points before batch 1
     assert _run_cli(root, landing, pipeline, "audit.after_results") is None
     assert _run_cli(root, landing, pipeline, "publish.before_watermark") is None
     assert _run_cli(root, landing, pipeline, None) == 0
     final_log = (root / "run-final.log").read_text()
     assert "FAILED" not in final_log.split("tables (version")[0], final_log[-3000:]
 
-    got = _snapshot(spark, root)
+    got = snapshot(spark, root)
     for name, rows in got.items():
         assert rows == expected[name], name
     for name in ("bronze_documents", "silver_documents", "gold_documents"):

@@ -12,6 +12,7 @@ appended since its watermark instead of anti-joining whole tables.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from dq_engine.config.models import LakehouseSettings, TableLocation
+
+_log = logging.getLogger(__name__)
+
+# False once Delta's internal DeltaLog API did not answer as expected (see Tables._log_version).
+_DELTA_LOG_USABLE = True
 
 # logical name -> (layer, table) for the default path layout
 DEFAULT_LAYOUT: dict[str, tuple[str, str]] = {
@@ -109,10 +115,36 @@ class Tables:
 
     def current_version(self, name: str) -> int | None:
         """Latest committed version, or None when the table does not exist yet."""
+        loc = self.location(name)
+        if not loc.name:
+            version = self._log_version(str(loc.path))
+            if version is not None:
+                return None if version < 0 else version
         if not self.exists(name):
             return None
         row = self.delta(name).history(1).select("version").head()
         return int(row["version"]) if row else None
+
+    def _log_version(self, path: str) -> int | None:
+        """The path table's latest version from its Delta log (-1: no table), or None if unavailable.
+
+        Reading ``history(1)`` runs a Spark job (~0.2 s warm); the log's snapshot is one listing of
+        ``_delta_log`` (~10 ms), and a run asks for versions dozens of times. ``DeltaLog`` is Delta's
+        internal API: where it differs (Databricks ships its own Delta), the history is used instead.
+        """
+        global _DELTA_LOG_USABLE
+        if not _DELTA_LOG_USABLE:
+            return None
+        try:
+            jvm = self.spark.sparkContext._jvm
+            assert jvm is not None
+            log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, path)
+            defaults = [getattr(log, f"update$default${i}")() for i in (1, 2, 3)]
+            return int(log.update(*defaults).version())
+        except Exception:  # noqa: BLE001 - any mismatch of the internal API: fall back for good
+            _log.debug("DeltaLog snapshot unavailable; table versions come from the history")
+            _DELTA_LOG_USABLE = False
+            return None
 
     def read_appended(self, name: str, after_version: int | None, up_to_version: int) -> DataFrame:
         """Rows appended in versions ``(after_version, up_to_version]``.
