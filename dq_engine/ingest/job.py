@@ -294,16 +294,16 @@ def start_source(
             raise RuntimeError(f"source {source.name}: batch {batch_id} did not settle")
         # Lines over the size limit were skipped by the reader: each such file gets one quarantine
         # record (built on the driver from sizes alone), so read = ingested + quarantined still holds.
-        skipped = (
-            skipped_lines(
+        skipped: dict[str, FileFailure] = {}
+        if reader.line_based:
+            # Records name their file by URI (a%20b), the listing by path (a b).
+            uris = {path: reader.file_uri(path) for path in readable}
+            skipped = skipped_lines(
                 {path: lengths[path] for path in readable},
-                {path: read_per_file.get(reader.file_uri(path), (0, 0)) for path in readable},
+                {path: read_per_file.get(uri, (0, 0)) for path, uri in uris.items()},
                 settings.max_line_bytes,
-                fragments={path for path in readable if reader.file_uri(path) in fragment_files},
+                fragments={path for path, uri in uris.items() if uri in fragment_files},
             )
-            if reader.line_based
-            else {}
-        )
         written = classified
         if skipped:
             written = classified.unionByName(
