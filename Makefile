@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 PYTEST_XDIST ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size bench-dedup bench-filters bench-audit bench-pii
+.PHONY: help setup venv jars run rerun test test-fast lint package clean clean-lakehouse jar-size bench-dedup bench-filters bench-audit bench-pii bench-pipeline
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -64,6 +64,10 @@ bench-filters: setup ## language / toxicity / quality_heuristics docs/s/core nex
 	$(BIN)/python bench/filters_bench.py $(BENCH_FILTERS_ARGS)
 	$(BIN)/python bench/filters_langid_eval.py --backends fasttext,cld2
 	$(BIN)/python bench/filters_toxicity_eval.py
+
+BENCH_PIPELINE_ARGS ?=
+bench-pipeline: setup ## ingest / curate / stages / `run` (no-op, increments) next to the I/O floor (N=100000; BENCH_PIPELINE_ARGS=--skip-stages)
+	$(BIN)/python -m bench.pipeline_bench --n $(N) $(BENCH_PIPELINE_ARGS)
 
 BENCH_AUDIT_ARGS ?=
 bench-audit: setup ## Deequ audit wall time on a 1M-row silver table next to count() of it (BENCH_AUDIT_ARGS=--rows 200000)
