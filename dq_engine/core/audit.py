@@ -32,7 +32,7 @@ from dq_engine.core.provenance import (
     silver_bronze_version,
 )
 from dq_engine.versioning.lineage import holding
-from dq_engine.versioning.runs import watermark
+from dq_engine.versioning.runs import watermarks
 from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,8 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     if silver_to is None:
         result.skipped = "silver.documents does not exist yet"
         return result
-    silver_from = _published_through(tables, watermark(tables, "publish", "silver_documents"))
+    marks = watermarks(tables, "publish", ("silver_documents", "silver_rejections"))
+    silver_from = _published_through(tables, marks["silver_documents"])
     result.silver_from, result.silver_to = silver_from, silver_to
     check_silver_consistent(tables, silver_from)
     if silver_from is not None and silver_from >= silver_to:
@@ -210,9 +211,7 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
         return result
 
     batch = tables.read_appended("silver_documents", silver_from, silver_to)
-    frame, result.rejections_to = audit_frame(
-        ctx, suite, batch, watermark(tables, "publish", "silver_rejections")
-    )
+    frame, result.rejections_to = audit_frame(ctx, suite, batch, marks["silver_rejections"])
     history = history_for(ctx, "silver_documents", silver_to, suite, save=True)
     outcome = run_suite(ctx.spark, frame, suite, history)
     result.passed, result.status, result.failures = outcome.passed, outcome.status, list(outcome.failures)

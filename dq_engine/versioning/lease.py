@@ -6,6 +6,8 @@ idempotency keys (run A up to bronze version 5, run B up to 6) and both appends 
 
 How the lease is taken: ``ops.lease`` is append-only, one row per event (``acquire``, ``renew``,
 ``release``, ``break``) with a sequence number ``seq``; the row with the highest ``seq`` is the state.
+Each event's commit also carries the event in its ``userMetadata``, so the state is read from the
+newest commit files, without a Spark job.
 A claimant that sees the lease free appends the row ``seq + 1`` with Delta's ``txnAppId =
 dq-engine-lease`` and ``txnVersion = seq + 1``. Delta makes the application-transaction id part of the
 commit's conflict check: of two writers claiming the same ``seq + 1``, the second either fails with
@@ -23,6 +25,7 @@ taken over at once by the next one on the same machine). ``dq-engine unlock`` br
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -32,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
@@ -56,6 +60,8 @@ LEASE_SCHEMA = StructType(
     ]
 )
 HOLDING = ("acquire", "renew")
+#: Commits of ``ops.lease`` read for its newest events; older ones only when none of these has one.
+RECENT_COMMITS = 20
 
 
 class LeaseHeldError(OperatorError):
@@ -115,13 +121,65 @@ def _now() -> datetime:
 
 
 def current_state(tables: Tables) -> LeaseState | None:
-    """The lease's newest event, or None when no job ever took it."""
+    """The lease's newest event, or None when no job ever took it.
+
+    Read from the newest commits' ``userMetadata`` (:func:`_logged_events`): a few small JSON files,
+    no Spark job. The rows are read only when those commits carry no event (a table written by an
+    engine version that did not log them, or a long run of maintenance commits).
+    """
     if not tables.exists(LEASE_TABLE):
+        return None
+    events, empty = _logged_events(tables)
+    if events:
+        return events[0]
+    if empty:
         return None
     row = tables.read(LEASE_TABLE).orderBy(F.col("seq").desc()).limit(1).head()
     if row is None:
         return None
     return LeaseState(**{name: row[name] for name in LEASE_SCHEMA.fieldNames()})
+
+
+def _logged_events(tables: Tables, limit: int = RECENT_COMMITS) -> tuple[list[LeaseState], bool]:
+    """The lease events recorded in the newest ``limit`` commits of ``ops.lease``, newest first, and
+    whether the table has provably never been written (its whole log seen, no data commit in it).
+
+    Each event's commit carries the event itself in its ``userMetadata`` (see :meth:`Lease._append`).
+    Commit order is ``seq`` order: a claim for ``seq`` that loses the race is rejected or skipped by
+    Delta, never committed after a higher ``seq``.
+    """
+    rows = tables.delta(LEASE_TABLE).history(limit).select("version", "operation", "userMetadata").collect()
+    events: list[tuple[int, LeaseState]] = []
+    for row in rows:
+        try:
+            event = json.loads(row["userMetadata"] or "{}").get("lease")
+        except (ValueError, AttributeError):  # somebody else's free-text userMetadata
+            continue
+        if isinstance(event, dict):
+            events.append((int(row["version"]), _event_state(event)))
+    never_written = any(int(r["version"]) == 0 for r in rows) and all(
+        "CREATE" in str(r["operation"]) for r in rows
+    )
+    newest_first = sorted(events, key=lambda e: e[0], reverse=True)
+    return [state for _version, state in newest_first], never_written
+
+
+def _event_state(event: dict[str, Any]) -> LeaseState:
+    def ts(value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(str(value))
+
+    at = ts(event["at"])
+    assert at is not None
+    return LeaseState(
+        seq=int(event["seq"]),
+        action=str(event["action"]),
+        run_id=str(event["run_id"]),
+        job=event.get("job"),
+        host=event.get("host"),
+        pid=None if event.get("pid") is None else int(event["pid"]),
+        at=at,
+        expires_at=ts(event.get("expires_at")),
+    )
 
 
 def _is_conflict(exc: BaseException) -> bool:
@@ -156,12 +214,15 @@ class Lease:
             now + timedelta(seconds=self.settings.ttl_seconds) if ttl else None,
         )
         df = self.tables.spark.createDataFrame([row], LEASE_SCHEMA)
+        # The event is in the commit too, so the state can be read from the log without a Spark job.
+        event = dict(zip(LEASE_SCHEMA.fieldNames(), row, strict=True))
+        event = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in event.items()}
         self.tables.append(
             df,
             LEASE_TABLE,
             txn_app_id=LEASE_APP_ID,
             txn_version=seq,
-            user_metadata={"run_id": self.run_id, "job": f"lease:{action}"},
+            user_metadata={"run_id": self.run_id, "job": f"lease:{action}", "lease": event},
         )
 
     def _claim(self, seq: int, action: str) -> bool:
@@ -173,6 +234,9 @@ class Lease:
                 raise
             log.info("lease: event %d was committed concurrently by another run", seq)
             return False
+        logged = [e for e in _logged_events(self.tables)[0] if e.seq == seq]
+        if logged:
+            return logged[0].run_id == self.run_id and logged[0].action == action
         row = self.tables.read(LEASE_TABLE).where(F.col("seq") == seq).select("run_id", "action").head()
         return row is not None and row["run_id"] == self.run_id and row["action"] == action
 

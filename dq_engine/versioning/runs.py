@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
@@ -64,17 +64,29 @@ def record_run(
 
 
 def watermark(tables: Tables, job: str, table: str) -> int | None:
-    """Where the next ``job`` run starts reading ``table``.
+    """Where the next ``job`` run starts reading ``table`` (see :func:`watermarks`)."""
+    return watermarks(tables, job, (table,))[table]
 
-    The highest ``input_versions[table]`` of a succeeded ``job`` run since the newest ``rewound`` row
-    of that job (written by ``dq-engine restore``, which moves the watermark back), the rewound row
-    included. Rows are ordered by ``finished_at``: the lakehouse lease keeps writers one at a time.
+
+def watermarks(tables: Tables, job: str, names: Sequence[str]) -> dict[str, int | None]:
+    """Where the next ``job`` run starts reading each of ``names``, in one query of ``ops.runs``.
+
+    Per table: the highest ``input_versions[table]`` of a succeeded ``job`` run since the newest
+    ``rewound`` row of that job (written by ``dq-engine restore``, which moves the watermark back), the
+    rewound row included. Rows are ordered by ``finished_at``: the lakehouse lease keeps writers one at
+    a time.
     """
     if not tables.exists("ops_runs"):
-        return None
+        return dict.fromkeys(names)
     rows = tables.read("ops_runs").where((F.col("job") == job) & F.col("status").isin("succeeded", REWOUND))
-    since = rows.where(F.col("status") == REWOUND).agg(F.max("finished_at").alias("t")).head()
-    if since is not None and since["t"] is not None:
-        rows = rows.where(F.col("finished_at") >= F.lit(since["t"]))
-    row = rows.agg(F.max(F.col("input_versions").getItem(table)).alias("v")).head()
-    return None if row is None or row["v"] is None else int(row["v"])
+    # The newest rewind as a one-row side of the same query, not a second Spark action.
+    since = rows.agg(F.max(F.when(F.col("status") == REWOUND, F.col("finished_at"))).alias("_since"))
+    after_rewind = F.col("_since").isNull() | (F.col("finished_at") >= F.col("_since"))
+    current = rows.crossJoin(since).where(after_rewind)
+    row = current.agg(
+        *[F.max(F.col("input_versions").getItem(name)).alias(f"v{i}") for i, name in enumerate(names)]
+    ).head()
+    return {
+        name: None if row is None or row[f"v{i}"] is None else int(row[f"v{i}"])
+        for i, name in enumerate(names)
+    }
