@@ -10,8 +10,8 @@ exact and near duplicates, short and empty texts) as ``--files`` JSON-lines file
 2. ``ingest``: the engine's ingest of the same files into a fresh lakehouse;
 3. ``floor curate``: a Delta read of that bronze table -> a Delta write;
 4. ``curate (foundation)``: normalize, length, exact dedup over that bronze;
-5. unless ``--skip-stages``: each other default stage alone on the same bronze rows (annotate, decide,
-   Delta write), so its cost over the floor shows separately.
+5. unless ``--skip-stages``: each stage of the default pipeline alone on the same bronze rows (annotate,
+   decide, Delta write), so its cost over the floor shows separately.
 
 And as ``dq-engine run`` subprocesses (Spark start-up, MLflow and the audit included), default pipeline:
 
@@ -52,8 +52,17 @@ stages:
   - {stage: length_filter, name: length, params: {min_chars: 20, max_chars: 200000, min_words: 3}}
   - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
 """
-#: The default pipeline's other stages, each timed alone (params as in conf/pipelines/default.yaml).
-EXTRA_STAGES = ("near_dedup", "language", "toxicity", "quality_heuristics", "pii")
+#: The default pipeline's stages (conf/pipelines/default.yaml), each also timed alone on the bronze rows.
+DEFAULT_STAGES = (
+    "normalize_text",
+    "length",
+    "exact_dedup",
+    "near_dedup",
+    "language",
+    "toxicity",
+    "quality_heuristics",
+    "pii",
+)
 
 
 @dataclass
@@ -231,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             default = load_pipeline(config(root_a, "default"))
             for stage in default.stages:
                 label = stage.name or stage.stage
-                if label not in EXTRA_STAGES:
+                if label not in DEFAULT_STAGES:
                     continue
                 settings = default.model_copy(update={"name": label, "stages": [stage]})
                 pipeline = Pipeline.from_settings(settings)

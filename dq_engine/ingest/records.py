@@ -100,7 +100,8 @@ def classify_records(
         source: the source's settings (text and id fields).
         settings: ingest limits.
         run_id: this ingest run's id.
-        existing_ids: bronze (``doc_id``, ``source_uri``), to quarantine ids ingested by earlier batches.
+        existing_ids: bronze (``doc_id``, ``source``, ``source_uri``), to quarantine user ids that earlier
+            batches ingested.
 
     Returns:
         One row per raw record with the bronze columns plus ``_reason``, the quarantine payload
@@ -126,32 +127,43 @@ def classify_records(
         payload_sha.alias("payload_sha256"),
         F.coalesce(meta, F.create_map().cast("map<string,string>")).alias(C.META),
     )
-    occurrence = (
-        F.row_number().over(Window.partitionBy("source_uri", "payload_sha256").orderBy("payload")) - 1
+    # One shuffle numbers the rows that need it. Rows with a user id are grouped by that id (the first,
+    # by file and payload hash, is kept; the rest are duplicate_id); rows without one by file and
+    # payload hash (identical lines of a file get occurrences 0, 1, ... so each is its own record).
+    has_id = F.col("record_id").isNotNull()
+    group = F.when(has_id, F.concat(F.lit("id:"), F.col("record_id"))).otherwise(
+        F.concat_ws("\u001f", F.col("source_uri"), F.col("payload_sha256"))
     )
+    rank = F.row_number().over(Window.partitionBy(group).orderBy("source_uri", "payload_sha256"))
+    df = df.withColumn("_rank", rank)
     key = (
-        F.when(F.col("record_id").isNotNull(), F.concat(F.lit("id:"), F.col("record_id")))
+        F.when(has_id, F.concat(F.lit("id:"), F.col("record_id")))
         .when(
             F.col("record_pos").isNotNull(), F.concat_ws("\u001f", F.col("source_uri"), F.col("record_pos"))
         )
         .otherwise(
-            F.concat_ws("\u001f", F.col("source_uri"), F.col("payload_sha256"), occurrence.cast("string"))
+            F.concat_ws(
+                "\u001f", F.col("source_uri"), F.col("payload_sha256"), (F.col("_rank") - 1).cast("string")
+            )
         )
     )
     df = df.withColumn(
         C.DOC_ID, F.substring(F.sha2(F.concat_ws("\u001f", F.lit(source.name), key), 256), 1, 32)
     )
-
-    first_of_id = (
-        F.row_number().over(Window.partitionBy(C.DOC_ID).orderBy("source_uri", "payload_sha256")) == 1
-    )
-    df = df.withColumn("_first_of_id", first_of_id)
+    # Keys built from the file (position or occurrence) are unique, so only user ids can repeat.
+    df = df.withColumn("_first_of_id", ~has_id | (F.col("_rank") == 1))
     seen = F.lit(False)
-    if existing_ids is not None:
-        # A file belongs to exactly one micro-batch, so bronze rows from this batch's own files can only
-        # be this batch, replayed after a crash that came between its two appends: not duplicates.
+    if existing_ids is not None and source.id_field:
+        # Only a user id can repeat an earlier batch's: file-based keys name this batch's files. A file
+        # belongs to exactly one micro-batch, so bronze rows from this batch's own files can only be
+        # this batch, replayed after a crash that came between its two appends: not duplicates.
+        # Reading only this source's rows lets Delta skip the other sources' files.
         batch_files = raw.select("source_uri").distinct()
-        earlier = existing_ids.select(C.DOC_ID, C.SOURCE_URI).join(batch_files, C.SOURCE_URI, "left_anti")
+        earlier = (
+            existing_ids.where(F.col(C.SOURCE) == source.name)
+            .select(C.DOC_ID, C.SOURCE_URI)
+            .join(batch_files, C.SOURCE_URI, "left_anti")
+        )
         df = df.join(earlier.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left")
         seen = F.coalesce(F.col("_seen"), F.lit(False))
 

@@ -31,7 +31,7 @@ class NormalizeTextParams(BaseModel):
 
 @pandas_udf(StringType())  # type: ignore[call-overload]
 def _nfc(text: pd.Series) -> pd.Series:
-    return text.str.normalize("NFC")
+    return text.str.normalize("NFC")  # null stays null
 
 
 @pandas_udf(StringType())  # type: ignore[call-overload]
@@ -64,7 +64,10 @@ class NormalizeText(Stage):
         out = text
         if p.form != "none":
             udf = _nfc if p.form == "NFC" else _nfkc
-            out = F.when(out.rlike("[^\\x00-\\x7F]"), udf(out)).otherwise(out)
+            # A Python UDF is evaluated for every row of its input whatever `when` surrounds it, so
+            # ASCII rows (already in every normal form) are sent to it as nulls: only non-ASCII text
+            # crosses to Python.
+            out = F.coalesce(udf(F.when(out.rlike("[^\\x00-\\x7F]"), out)), out)
         out = F.regexp_replace(out, "\r\n?", "\n")
         if p.strip_control:
             out = F.regexp_replace(out, "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F\\x{80}-\\x{9F}]", "")
