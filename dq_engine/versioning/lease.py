@@ -62,6 +62,8 @@ LEASE_SCHEMA = StructType(
 HOLDING = ("acquire", "renew")
 #: Commits of ``ops.lease`` read for its newest events; older ones only when none of these has one.
 RECENT_COMMITS = 20
+#: Commits that change no rows; a newer commit of any other kind sends the state read to the rows.
+MAINTENANCE = ("OPTIMIZE", "VACUUM", "SET TBLPROPERTIES", "CREATE TABLE")
 
 
 class LeaseHeldError(OperatorError):
@@ -148,20 +150,24 @@ def _logged_events(tables: Tables, limit: int = RECENT_COMMITS) -> tuple[list[Le
     Commit order is ``seq`` order: a claim for ``seq`` that loses the race is rejected or skipped by
     Delta, never committed after a higher ``seq``.
     """
-    rows = tables.delta(LEASE_TABLE).history(limit).select("version", "operation", "userMetadata").collect()
-    events: list[tuple[int, LeaseState]] = []
+    history = tables.delta(LEASE_TABLE).history(limit).select("version", "operation", "userMetadata")
+    rows = sorted(history.collect(), key=lambda r: int(r["version"]), reverse=True)
+    events: list[LeaseState] = []
     for row in rows:
         try:
             event = json.loads(row["userMetadata"] or "{}").get("lease")
         except (ValueError, AttributeError):  # somebody else's free-text userMetadata
-            continue
+            event = None
         if isinstance(event, dict):
-            events.append((int(row["version"]), _event_state(event)))
+            events.append(_event_state(event))
+        elif not events and not str(row["operation"]).startswith(MAINTENANCE):
+            # Newer than every logged event and not maintenance (a RESTORE, a hand-made write): the
+            # rows may no longer match the log's newest event, so the caller reads the rows.
+            return [], False
     never_written = any(int(r["version"]) == 0 for r in rows) and all(
         "CREATE" in str(r["operation"]) for r in rows
     )
-    newest_first = sorted(events, key=lambda e: e[0], reverse=True)
-    return [state for _version, state in newest_first], never_written
+    return events, never_written
 
 
 def _event_state(event: dict[str, Any]) -> LeaseState:

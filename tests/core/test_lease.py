@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, lakehouse_overrides
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from dq_engine.config import LakehouseSettings, load_config
 from dq_engine.config.models import LeaseSettings
@@ -165,3 +166,32 @@ def test_run_job_refuses_while_another_run_holds_the_lease(spark: SparkSession, 
     assert not tables.exists("ops_runs")  # refused before anything was written
     report = run_job("curate", config, spark)  # free again: runs (nothing to curate yet)
     assert report.ok and report.curate is not None and report.curate.skipped
+
+
+def test_the_state_comes_from_commit_metadata_and_from_the_rows_after_a_restore(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    tables = _tables(spark, tmp_path)
+    with hold(tables, "run-a", "run"):
+        pass
+    with hold(tables, "run-b", "curate"):
+        logged = current_state(tables)
+        newest = tables.read(LEASE_TABLE).orderBy(F.col("seq").desc()).first()
+        assert logged is not None and newest is not None
+        assert (logged.seq, logged.action, logged.run_id, logged.host, logged.pid) == (
+            newest["seq"], newest["action"], newest["run_id"], newest["host"], newest["pid"]
+        )  # fmt: skip
+        # Rows come back as naive local times, the log's events as aware UTC ones: the same instant.
+        assert logged.at.astimezone(timezone.utc) == newest["at"].astimezone(timezone.utc)
+        assert logged.expires_at is not None
+        assert logged.expires_at.astimezone(timezone.utc) == newest["expires_at"].astimezone(timezone.utc)
+    # Versions: 0 create, 1-2 run-a's acquire/release, 3-4 run-b's. A compaction commit on top changes
+    # no row, so the state is still the newest logged event.
+    tables.delta(LEASE_TABLE).optimize().executeCompaction()
+    state = current_state(tables)
+    assert state is not None and (state.seq, state.action, state.run_id) == (3, "release", "run-b")
+    # A RESTORE by hand takes the rows back to run-a's release; the newest logged event (run-b's
+    # release) no longer matches them, so the state is read from the rows.
+    tables.delta(LEASE_TABLE).restoreToVersion(2)
+    state = current_state(tables)
+    assert state is not None and (state.seq, state.action, state.run_id) == (1, "release", "run-a")
