@@ -52,17 +52,6 @@ stages:
   - {stage: length_filter, name: length, params: {min_chars: 20, max_chars: 200000, min_words: 3}}
   - {stage: exact_dedup, params: {lowercase: true, against_curated: true}}
 """
-#: The default pipeline's stages (conf/pipelines/default.yaml), each also timed alone on the bronze rows.
-DEFAULT_STAGES = (
-    "normalize_text",
-    "length",
-    "exact_dedup",
-    "near_dedup",
-    "language",
-    "toxicity",
-    "quality_heuristics",
-    "pii",
-)
 
 
 @dataclass
@@ -240,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
             default = load_pipeline(config(root_a, "default"))
             for stage in default.stages:
                 label = stage.name or stage.stage
-                if label not in DEFAULT_STAGES:
-                    continue
                 settings = default.model_copy(update={"name": label, "stages": [stage]})
                 pipeline = Pipeline.from_settings(settings)
                 ctx = RunContext(spark=spark, config=cfg_a, tables=tables_a)
