@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.stamp-deps
 JARS_STAMP := jars/.stamp
 CODEC_SRC  := $(shell find conf/jars/codecs/src -name '*.java')
+UDF_SRC    := $(shell find conf/jars/udfs/src -name '*.java')
+UDF_JAR    := jars/dq-engine-udfs-0.1.0.jar
 PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist), whole files per worker so module fixtures are built once; the
 # subprocess-heavy files are ordered first (tests/conftest.py). PYTEST_XDIST= runs in one process.
@@ -26,7 +28,7 @@ $(DEPS_STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-jars: $(JARS_STAMP) ## Delta, Deequ, Spark NLP (+ closure) and the zstd codec into ./jars
+jars: $(JARS_STAMP) $(UDF_JAR) ## Delta, Deequ, Spark NLP (+ closure), the zstd codec and our UDFs into ./jars
 
 $(JARS_STAMP): conf/jars/pom.xml conf/jars/codecs/pom.xml $(CODEC_SRC)
 	rm -rf jars && mkdir -p jars
@@ -34,6 +36,17 @@ $(JARS_STAMP): conf/jars/pom.xml conf/jars/codecs/pom.xml $(CODEC_SRC)
 	mvn -q -B -f conf/jars/codecs/pom.xml package -Dcodecs.jar.dir=$(CURDIR)/jars
 	rm -rf conf/jars/codecs/target
 	@touch $@
+
+# Our Spark UDFs (conf/jars/udfs) compile against the Spark jars of the pinned pyspark wheel, the same
+# classes they run with, so nothing beyond PyPI is needed. Bytecode targets Java 8; the fixed entry
+# date makes the same source give the same jar.
+$(UDF_JAR): $(JARS_STAMP) $(DEPS_STAMP) $(UDF_SRC)
+	rm -rf build/udfs && mkdir -p build/udfs
+	javac --release 8 -Xlint:all,-path -Werror -encoding UTF-8 -d build/udfs \
+	  -cp "$$($(BIN)/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')/*" \
+	  $(UDF_SRC)
+	jar --create --date=2025-01-01T00:00:02Z --file $@ -C build/udfs .
+	rm -rf build/udfs
 
 jar-size: jars ## size of the JVM closure shipped with spark.jars
 	@du -ch jars/*.jar | tail -1

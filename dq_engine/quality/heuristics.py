@@ -11,7 +11,9 @@ defaults are the published thresholds. Definitions of words, lines and paragraph
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyspark.sql import Column, DataFrame
@@ -19,11 +21,13 @@ from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
-from dq_engine.core.stage import Filter
+from dq_engine.core.stage import Filter, StageError
+from dq_engine.quality import jvm
 from dq_engine.quality import signals as S
 from dq_engine.quality.repetition import dup_field, ngram_signals_column, top_field
 
 _Frac = Field(default=None, ge=0, le=1)
+log = logging.getLogger(__name__)
 
 
 class QualityHeuristicsParams(BaseModel):
@@ -31,6 +35,10 @@ class QualityHeuristicsParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: ``jvm``: every signal from one Java pass per document (``conf/jars/udfs``); ``sql``: the reference
+    #: Spark SQL expressions + the Arrow n-gram UDF; ``auto``: ``jvm`` when its jar is on the classpath.
+    #: Both give the same values.
+    engine: Literal["auto", "jvm", "sql"] = "auto"
     # Gopher quality
     gopher_min_words: int | None = Field(default=50, ge=0)
     gopher_max_words: int | None = Field(default=100_000, ge=1)
@@ -225,7 +233,47 @@ class QualityHeuristics(Filter):
             "newline_ratio": S.ratio(S.count_sub(text, "\n"), words),
         }
 
+    def _use_jvm(self, df: DataFrame) -> bool:
+        engine = self._p().engine
+        if engine == "sql":
+            return False
+        if jvm.jvm_available(df.sparkSession):
+            return True
+        if engine == "jvm":
+            raise StageError(
+                f"{self.label}: engine jvm needs {jvm.JVM_CLASS} on the classpath "
+                "(jars/dq-engine-udfs-*.jar from `make jars`, passed with --jars / spark.jars)"
+            )
+        log.warning(
+            "%s: %s is not on the classpath; computing the signals with the slower SQL expressions",
+            self.label,
+            jvm.JVM_CLASS,
+        )
+        return False
+
     def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        out = self._score_jvm(df) if self._use_jvm(df) else self._score_sql(df)
+        fired = [self._fired(r) for r in self._active_rules()]
+        count = sum((F.when(f, 1).otherwise(0) for f in fired), F.lit(0))
+        return out.withColumn(self.score_column, count.cast("double"))
+
+    def _score_jvm(self, df: DataFrame) -> DataFrame:
+        p = self._p()
+        signals = jvm.signals_column(
+            df.sparkSession,
+            F.col(C.TEXT),
+            base_signals=SIGNALS,
+            stop_words=p.stop_words,
+            short_line_length=p.fineweb_short_line_length,
+            top_ns=list(p.gopher_max_top_ngram),
+            dup_ns=list(p.gopher_max_dup_ngram),
+        )
+        # one UDF call per row: the fields are read from a materialised struct column
+        out = df.withColumn("_qh_signals", signals)
+        out = out.withColumns({self.signal_column(s): F.col(f"_qh_signals.{s}") for s in self.signal_names()})
+        return out.drop("_qh_signals")
+
+    def _score_sql(self, df: DataFrame) -> DataFrame:
         p = self._p()
         text = S.nonblank(F.col(C.TEXT))
         helpers = {
@@ -252,10 +300,7 @@ class QualityHeuristics(Filter):
                     for f in [*(top_field(n) for n in top_ns), *(dup_field(n) for n in dup_ns)]
                 }
             )
-        out = out.drop(*[c for c in out.columns if c.startswith("_qh_")])
-        fired = [self._fired(r) for r in self._active_rules()]
-        count = sum((F.when(f, 1).otherwise(0) for f in fired), F.lit(0))
-        return out.withColumn(self.score_column, count.cast("double"))
+        return out.drop(*[c for c in out.columns if c.startswith("_qh_")])
 
     def _active_rules(self) -> list[Rule]:
         p = self._p()

@@ -144,7 +144,7 @@ def lines_containing(lines_text: Column, phrases: Sequence[str]) -> Column:
 def stop_word_count(text: Column, stop_words: Sequence[str]) -> Column:
     """Occurrences of ``stop_words`` as whole words, case-insensitive."""
     if not stop_words:
-        return F.lit(0).cast("long")
+        return F.lit(0)
     alternatives = "|".join(_quote(w.lower()) for w in stop_words)
     return _rx(F.lower(text), rf"(?<![\p{{L}}\p{{N}}])(?:{alternatives})(?![\p{{L}}\p{{N}}])")
 

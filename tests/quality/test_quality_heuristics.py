@@ -20,7 +20,7 @@ def _only(**enabled: Any) -> dict[str, Any]:
     """Params with every rule off except ``enabled``."""
     off: dict[str, Any] = {}
     for name, field in QualityHeuristicsParams.model_fields.items():
-        if name in ("stop_words", "fineweb_short_line_length"):
+        if name in ("stop_words", "fineweb_short_line_length", "engine"):
             continue
         if field.annotation is bool:
             off[name] = False
@@ -171,7 +171,8 @@ def test_each_rule_fires_on_its_positive_and_not_on_its_negative(
 HAND_DOC = "The cat sat on the mat.\nThe cat sat on the mat.\n\nBuy now... #deal #sale"
 
 
-def test_signals_match_hand_computed_values(spark: SparkSession, ctx: RunContext) -> None:
+@pytest.mark.parametrize("engine", ["jvm", "sql"])
+def test_signals_match_hand_computed_values(spark: SparkSession, ctx: RunContext, engine: str) -> None:
     # Worked out on paper from the definitions in dq_engine.quality.signals / repetition:
     # 71 chars, 16 tokens (all words), 55 non-space chars, 3 non-blank lines, one repeated line of 23
     # chars, 2 paragraphs (none repeated), 4 x "the", 3 sentence ends ("mat.", "mat.", "now...").
@@ -209,7 +210,7 @@ def test_signals_match_hand_computed_values(spark: SparkSession, ctx: RunContext
         "dup_9gram_char_ratio": 0.0,
         "dup_10gram_char_ratio": 0.0,
     }
-    stage = QualityHeuristics(label="qh")
+    stage = QualityHeuristics(QualityHeuristicsParams(engine=engine), label="qh")
     docs = spark.createDataFrame([("a", HAND_DOC)], "doc_id string, text string")
     row = stage.apply(docs, ctx).first()
     assert row is not None
