@@ -17,6 +17,7 @@ from dq_engine.core import columns as C
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import Filter
 from dq_engine.toxicity.linear import profanity_model
+from dq_engine.toxicity.pipeline_model import score_with_pipeline
 from dq_engine.toxicity.wordlist import hit_count, hits_to_score, load_terms
 
 PROFANITY = "profanity"
@@ -28,9 +29,11 @@ class ToxicityParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: ``profanity_check``: alt-profanity-check's linear model (category ``profanity``, English);
-    #: ``wordlist``: the ``wordlists`` below, matched in Spark SQL.
-    backend: Literal["profanity_check", "wordlist"] = "profanity_check"
-    #: category -> minimum score that flags the document (``toxic_<category>``).
+    #: ``wordlist``: the ``wordlists`` below, matched in Spark SQL; ``spark_nlp``: a saved Spark ML /
+    #: Spark NLP pipeline folder (``model_path``), see :mod:`dq_engine.toxicity.pipeline_model`.
+    backend: Literal["profanity_check", "wordlist", "spark_nlp"] = "profanity_check"
+    #: category -> minimum score that flags the document (``toxic_<category>``). Unset: 0.5 for every
+    #: category of the backend.
     thresholds: dict[str, float] = Field(default_factory=lambda: {PROFANITY: 0.5})
     #: category -> language (ISO 639-1) -> terms, or the path of a UTF-8 file with one term per line.
     wordlists: dict[str, dict[str, list[str] | str]] = Field(default_factory=dict)
@@ -43,11 +46,23 @@ class ToxicityParams(BaseModel):
     model_languages: list[str] = Field(default_factory=lambda: ["en"])
     #: Characters of each document the model reads.
     max_chars: int = Field(default=100_000, ge=1)
+    #: ``spark_nlp``: the saved ``PipelineModel`` folder (local, DBFS, S3, ...).
+    model_path: str | None = None
+    #: ``spark_nlp``: the pipeline's probability vector column.
+    model_output: str = "probability"
+    #: ``spark_nlp``: category -> index of its class in ``model_output`` (e.g. ``{offensive: 1}``).
+    model_classes: dict[str, int] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> ToxicityParams:
         if self.backend == "wordlist" and not self.wordlists:
             raise ValueError("backend wordlist needs wordlists: {category: {language: [terms] or file}}")
+        if self.backend == "spark_nlp" and (not self.model_path or not self.model_classes):
+            raise ValueError("backend spark_nlp needs model_path and model_classes: {category: class index}")
+        if any(index < 0 for index in self.model_classes.values()):
+            raise ValueError("model_classes indexes must be >= 0")
+        if "thresholds" not in self.model_fields_set:
+            self.thresholds = {category: 0.5 for category in self.categories()}
         known = set(self.categories())
         unknown = sorted(set(self.thresholds) - known)
         if unknown:
@@ -58,7 +73,9 @@ class ToxicityParams(BaseModel):
         return self
 
     def categories(self) -> list[str]:
-        return [PROFANITY] if self.backend == "profanity_check" else list(self.wordlists)
+        if self.backend == "profanity_check":
+            return [PROFANITY]
+        return list(self.wordlists if self.backend == "wordlist" else self.model_classes)
 
 
 @pandas_udf(DoubleType())  # type: ignore[call-overload]
@@ -72,7 +89,9 @@ def _profanity(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
 class ToxicityFilter(Filter):
     """Score documents for toxicity per category and flag those at or above the category's threshold.
 
-    Reads ``text`` and, when present, the language column (``lang``). Adds ``<label>_<category>`` (score
+    Reads ``text`` and, when present, the language column (``lang``). Backends: ``profanity_check``
+    (Arrow UDF over alt-profanity-check's linear model), ``wordlist`` (Spark SQL), ``spark_nlp`` (a
+    saved pipeline run in the JVM). Adds ``<label>_<category>`` (score
     in [0, 1], null when not judged: empty text, or a language outside ``model_languages``),
     ``<label>_score`` (the highest category score) and ``<label>_reason`` (``toxic_<category>`` for the
     first category over its threshold, in ``thresholds`` order).
@@ -94,21 +113,23 @@ class ToxicityFilter(Filter):
     def added_columns(self) -> tuple[str, ...]:
         return (*(self.category_column(c) for c in self._p().categories()), *super().added_columns())
 
-    def _model_score(self, df: DataFrame) -> Column:
+    def _judged(self, df: DataFrame) -> Column:
+        """True where a model should score the document: non-blank text in one of ``model_languages``."""
         p = self._p()
-        text = F.col(C.TEXT)
-        score = _profanity(F.substring(text, 1, p.max_chars))  # type: ignore[operator]
-        judged = F.coalesce(F.length(F.trim(text)), F.lit(0)) > 0
+        judged = F.coalesce(F.length(F.trim(F.col(C.TEXT))), F.lit(0)) > 0
         if p.model_languages and p.language_column in df.columns:
             lang = F.col(p.language_column)
             judged = judged & (lang.isNull() | lang.isin(p.model_languages))
-        return F.when(judged, score)
+        return judged
 
     def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         p = self._p()
         scores: dict[str, Column] = {}
         if p.backend == "profanity_check":
-            scores[PROFANITY] = self._model_score(df)
+            score = _profanity(F.substring(F.col(C.TEXT), 1, p.max_chars))  # type: ignore[operator]
+            scores[PROFANITY] = F.when(self._judged(df), score)
+        elif p.backend == "spark_nlp":
+            df, scores = score_with_pipeline(df, p, self._judged(df))
         else:
             lang = F.col(p.language_column) if p.language_column in df.columns else F.lit(None).cast("string")
             for category, per_lang in p.wordlists.items():
@@ -117,7 +138,9 @@ class ToxicityFilter(Filter):
         out = df.withColumns({self.category_column(c): s for c, s in scores.items()})
         cols = [F.col(self.category_column(c)) for c in scores]
         best = cols[0] if len(cols) == 1 else F.greatest(*cols)
-        return out.withColumn(self.score_column, best)
+        return out.withColumn(self.score_column, best).drop(
+            *[c for c in out.columns if c.startswith("_tox_")]
+        )
 
     def reason(self, scored: DataFrame) -> Column:
         out: Column = F.lit(None).cast("string")
