@@ -34,6 +34,7 @@ from pyspark.sql.streaming import StreamingQuery
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
+from dq_engine.ingest.checkpoint import nothing_new
 from dq_engine.ingest.limits import oversize_files, skipped_lines
 from dq_engine.ingest.readers import (
     LINE_FRAGMENT,
@@ -202,18 +203,31 @@ def isolate_unreadable_files(reader: SourceReader, files: list[str]) -> dict[str
     return failures
 
 
+def skip_reason(ctx: RunContext, source: SourceSettings) -> str | None:
+    """Why ``source``'s stream need not start this run (None: start it)."""
+    if not _landing_has_files(source):
+        return f"no files under {source.path}"
+    if nothing_new(source.path, _checkpoint_dir(ctx, source)):
+        return f"no new files under {source.path}: every file is in the stream checkpoint"
+    return None
+
+
 def start_source(
-    ctx: RunContext, source: SourceSettings, reader: SourceReader | None
+    ctx: RunContext, source: SourceSettings, reader: SourceReader | None, skipped: str | None = None
 ) -> tuple[SourceIngestResult, StreamingQuery | None]:
     """Start one source's availableNow stream; its result fills in as micro-batches complete.
 
-    ``reader`` is the opened source (:meth:`SourceReader.open`), None when its landing folder holds no
-    files: the source is then reported as skipped.
+    ``reader`` is the opened source (:meth:`SourceReader.open`), None when the stream need not start
+    (``skipped`` says why: no files, or none that the checkpoint has not seen): the source is then
+    reported as skipped.
     """
     result = SourceIngestResult(source=source.name)
     if reader is None:
-        result.skipped = f"no files under {source.path}"
-        log.warning("source %s: %s", source.name, result.skipped)
+        result.skipped = skipped or f"no files under {source.path}"
+        if skipped is None or skipped.startswith("no files"):
+            log.warning("source %s: %s", source.name, result.skipped)
+        else:
+            log.info("source %s: %s", source.name, result.skipped)
         return result, None
     checkpoint = _checkpoint_dir(ctx, source)
     app_id = _writer_identity(checkpoint)
@@ -396,14 +410,16 @@ def run_ingest(ctx: RunContext) -> IngestResult:
     # job before any stream has written anything.
     sources = ctx.config.ingest.sources
     max_line = ctx.config.ingest.max_line_bytes
+    # A source whose every landing file is already in its checkpoint is neither opened nor streamed.
+    reasons = [skip_reason(ctx, s) for s in sources]
     readers = [
-        SourceReader.open(ctx.spark, s, max_line_bytes=max_line) if _landing_has_files(s) else None
-        for s in sources
+        None if reason else SourceReader.open(ctx.spark, s, max_line_bytes=max_line)
+        for s, reason in zip(sources, reasons, strict=True)
     ]
     started: list[tuple[SourceIngestResult, StreamingQuery | None]] = []
     try:
-        for source, reader in zip(sources, readers, strict=True):
-            started.append(start_source(ctx, source, reader))
+        for source, reader, reason in zip(sources, readers, reasons, strict=True):
+            started.append(start_source(ctx, source, reader, reason))
     except Exception:
         for _result, query in started:
             if query is not None:
