@@ -233,18 +233,24 @@ public final class QualitySignals implements UDF1<String, Row> {
   }
 
   static boolean isLetterOrNumber(int cp) {
+    return letterOrDigitClass(cp) != 0;
+  }
+
+  /** {@code C_LETTER} for {@code \p{L}}, {@code C_DIGIT} for {@code \p{N}}, else 0. */
+  private static int letterOrDigitClass(int cp) {
     switch (Character.getType(cp)) {
       case Character.UPPERCASE_LETTER:
       case Character.LOWERCASE_LETTER:
       case Character.TITLECASE_LETTER:
       case Character.MODIFIER_LETTER:
       case Character.OTHER_LETTER:
+        return C_LETTER;
       case Character.DECIMAL_DIGIT_NUMBER:
       case Character.LETTER_NUMBER:
       case Character.OTHER_NUMBER:
-        return true;
+        return C_DIGIT;
       default:
-        return false;
+        return 0;
     }
   }
 
@@ -534,23 +540,7 @@ public final class QualitySignals implements UDF1<String, Row> {
   }
 
   private static int unicodeClass(int cp) {
-    int cls = 0;
-    switch (Character.getType(cp)) {
-      case Character.UPPERCASE_LETTER:
-      case Character.LOWERCASE_LETTER:
-      case Character.TITLECASE_LETTER:
-      case Character.MODIFIER_LETTER:
-      case Character.OTHER_LETTER:
-        cls = C_LETTER;
-        break;
-      case Character.DECIMAL_DIGIT_NUMBER:
-      case Character.LETTER_NUMBER:
-      case Character.OTHER_NUMBER:
-        cls = C_DIGIT;
-        break;
-      default:
-        break;
-    }
+    int cls = letterOrDigitClass(cp);
     if (cp < 0x10000 && SENTENCE_PUNCTUATION.indexOf(cp) >= 0) {
       cls |= C_SENTENCE;
     }
