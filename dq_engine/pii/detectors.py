@@ -1,8 +1,10 @@
 """Structured PII detectors: a Java regex, an optional validator and a type code each.
 
-Everything here builds Spark SQL expressions: candidates come from :func:`regex_spans` and are kept
-by a validator written as JVM higher-order functions (:mod:`dq_engine.pii.validators`). No Python
-runs per row.
+Two engines evaluate the same detectors. ``sql`` (the reference) builds Spark SQL expressions:
+candidates come from :func:`marked_parts` / :func:`spans_from_parts` and are kept by a validator
+written as JVM expressions (:mod:`dq_engine.pii.validators`). ``jvm`` hands the patterns, gates and
+validator names to one Java UDF (:mod:`dq_engine.pii.jvm`) that returns the same findings. No
+Python runs per row in either.
 
 Boundaries are lookarounds rather than ``\\b`` so that a digit run glued to a letter, a dash or a dot
 (order ids, version strings, ISBN parts) is not a candidate at all.
@@ -12,27 +14,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, IntegerType, StringType, StructField, StructType
 
+from dq_engine.pii import jvm
 from dq_engine.pii import validators as V
 from dq_engine.pii.spans import marked_parts, spans_from_parts
 
 FINDING_TYPE = "array<struct<type:string,start:int,end:int,detector:string,value:string>>"
+_FINDINGS = ArrayType(
+    StructType(
+        [
+            StructField("type", StringType()),
+            StructField("start", IntegerType()),
+            StructField("end", IntegerType()),
+            StructField("detector", StringType()),
+            StructField("value", StringType()),
+        ]
+    )
+)
 
 
 @dataclass(frozen=True)
 class Detector:
     """One detector. ``gate`` is a cheaper regex every match also satisfies; documents that fail it
-    skip the position extraction entirely."""
+    skip the position extraction entirely. ``check`` names the validator
+    (:func:`dq_engine.pii.validators.by_name`) every match must pass."""
 
     name: str
     type: str
     pattern: str
     description: str
-    validator: Callable[[Column], Column] | None = None
+    check: str | None = None
     gate: str | None = None
+
+    @property
+    def validator(self) -> Callable[[Column], Column] | None:
+        return V.by_name(self.check) if self.check else None
 
     def parts(self, text: Column) -> Column:
         """The marked-and-split text (:func:`marked_parts`); null when nothing matches."""
@@ -134,7 +155,7 @@ DETECTORS: tuple[Detector, ...] = (
         "[\"']?)(?<pii>[A-Za-z0-9_\\-+/=.!@#$%^&]{7,127}[A-Za-z0-9=])",
         "the value of a `key=value`/`key: value` whose key names a secret (api_key, token, password, ...):"
         " at least 8 characters, letters and digits, Shannon entropy >= 3 bits/char",
-        validator=V.secret_value_valid,
+        check="secret",
         gate="(?i)(key|secret|token|passw(or)?d|pwd)[\"']?\\s{0,3}[:=]",
     ),
     Detector(
@@ -152,14 +173,14 @@ DETECTORS: tuple[Detector, ...] = (
         + "(?:\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{1,7}|3[47]\\d{2}([ -]?)\\d{6}\\2\\d{5}|\\d{13,19})"
         + _NUM_R,
         "payment card: 13-19 digits, plain or in 4-digit groups (Amex 4-6-5), issuer prefix, Luhn",
-        validator=V.card_valid,
+        check="card",
     ),
     Detector(
         "iban",
         "IBAN",
         "(?<![A-Za-z0-9])[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
         "IBAN, compact or in groups of four: country length and ISO 7064 mod-97 check",
-        validator=V.iban_valid,
+        check="iban",
         gate="[A-Z]{2}\\d{2}",
     ),
     Detector(
@@ -223,7 +244,7 @@ DETECTORS: tuple[Detector, ...] = (
         + _H
         + "){2,7})(?![\\w:.])",
         "IPv6, full or `::`-compressed (at least two groups; MAC addresses and clock times do not match)",
-        validator=V.ipv6_valid,
+        check="ipv6",
         gate=":",
     ),
     Detector(
@@ -232,7 +253,7 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<![\\w+])(?<!\\d[ .-])(?:\\+|00(?=[1-9]\\d{0,2}[ .-]))[1-9]\\d{0,2}(?:[ .-]?\\(0\\))?"
         "(?:[ .-]?\\(\\d{1,4}\\))?(?:[ .-]?\\d{1,5}){2,6}(?![\\w-]|[.,]\\d)",
         "international number: `+` (or `00` and a separator) and a country code, 8-15 digits in groups",
-        validator=V.international_phone_valid,
+        check="international_phone",
         gate="\\+\\d|00\\d",
     ),
     Detector(
@@ -258,7 +279,7 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<![\\w+./-])(?<!\\d[ .-])(?:\\(0\\d{2,5}\\) ?|0\\d{2,5}[ /-])\\d{3,8}(?:-\\d{1,5})?"
         "(?![\\w/-]|[.,]\\d)",
         "German national `030 12345678`, `089/1234567`, `(06221) 123456`, `0171-1234567`: 9-12 digits",
-        validator=lambda v: V.digit_count_between(v, 9, 12),
+        check="digits:9-12",
     ),
     Detector(
         "phone_fr",
@@ -271,7 +292,7 @@ DETECTORS: tuple[Detector, ...] = (
         "PHONE",
         "(?<![\\w+./-])(?<!\\d[ .-])0\\d{1,4}-\\d{1,4}-\\d{4}(?![\\w/-]|[.,]\\d)",
         "Japanese national `03-1234-5678`, `090-1234-5678`: 10-11 digits",
-        validator=lambda v: V.digit_count_between(v, 10, 11),
+        check="digits:10-11",
     ),
     Detector(
         "date_of_birth",
@@ -284,7 +305,7 @@ DETECTORS: tuple[Detector, ...] = (
         + "\\.?,? \\d{4}|\\d{1,2}\\. [A-Z][a-zä]+ \\d{4}|\\d{1,2} [a-zéû]+ \\d{4})(?![\\w/-]|[.,]\\d)",
         "a date right after a birth cue (`born`, `date of birth`, `DOB:`, `geboren am`, `né le`): ISO, "
         "numeric or written month. Dates without the cue are not personal data on their own",
-        validator=V.plausible_birth_year,
+        check="birth_year",
         gate="(?i)born|birth|d\\.?o\\.?b|geboren|n[ée]e? le",
     ),
     Detector(
@@ -334,6 +355,7 @@ def find_pii(
     out_column: str,
     detectors: Sequence[Detector] = DETECTORS,
     extra: Sequence[str] = (),
+    engine: Literal["sql", "jvm"] = "sql",
 ) -> DataFrame:
     """``df`` plus ``out_column``: the validated, non-overlapping findings in ``text_column``, sorted.
 
@@ -343,12 +365,36 @@ def find_pii(
     inside it; a card number beats the phone pattern that matched part of it). Each step is its own
     projection whose input column is read several times, so Catalyst keeps them apart and nothing is
     evaluated twice.
+
+    ``engine="jvm"`` finds the structured matches with ``io.dqengine.pii.PiiScanner`` (its jar must
+    be on the classpath); the result is the same.
     """
+    if engine == "jvm":
+        text_col = F.col(text_column)
+        if not extra:
+            found = jvm.findings_column(df.sparkSession, text_col, detectors, _FINDINGS)
+            return df.withColumn(out_column, found)
+        raw_jvm = jvm.findings_column(df.sparkSession, text_col, detectors, _FINDINGS, resolve=False)
+        return _resolve(df.withColumn("_pii_raw", raw_jvm), ["_pii_raw", *extra], detectors, out_column)
     tmp = [f"_pii_parts_{i}" for i in range(len(detectors))]
     text = F.col(text_column)
     staged = df.withColumns({t: d.parts(text) for t, d in zip(tmp, detectors, strict=True)}) if tmp else df
-    arrays = [d.findings(F.col(t)) for t, d in zip(tmp, detectors, strict=True)] + [F.col(c) for c in extra]
-    raw = F.concat(*arrays) if len(arrays) > 1 else (arrays[0] if arrays else F.array().cast(FINDING_TYPE))
+    arrays = [d.findings(F.col(t)) for t, d in zip(tmp, detectors, strict=True)]
+    staged = staged.withColumn("_pii_raw", _concat([*arrays, *(F.col(c) for c in extra)])).drop(*tmp)
+    return _resolve(staged, ["_pii_raw"], detectors, out_column)
+
+
+def _concat(arrays: Sequence[Column]) -> Column:
+    if not arrays:
+        return F.array().cast(FINDING_TYPE)
+    return F.concat(*arrays) if len(arrays) > 1 else arrays[0]
+
+
+def _resolve(
+    df: DataFrame, columns: Sequence[str], detectors: Sequence[Detector], out_column: str
+) -> DataFrame:
+    """``out_column``: the findings of ``columns`` sorted and without overlaps; ``columns`` dropped."""
+    raw = _concat([F.col(c) for c in columns])
     ranks = F.create_map(*[x for i, d in enumerate(detectors) for x in (F.lit(d.name), F.lit(i))])
 
     def rank(f: Column) -> Column:
@@ -365,7 +411,7 @@ def find_pii(
             .otherwise(0)
         ),
     )
-    staged = staged.withColumn("_pii_sorted", ordered).drop(*tmp)
+    staged = df.withColumn("_pii_sorted", ordered).drop(*columns)
     s = F.col("_pii_sorted")
     # aggregate is slow in Spark 3.5; only documents with overlapping findings pay for it
     overlap = F.exists(

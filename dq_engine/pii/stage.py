@@ -9,8 +9,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
+from dq_engine.core import java_udfs
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import Filter, StageError
+from dq_engine.pii import jvm
 from dq_engine.pii.detectors import DETECTORS, TYPES, find_pii, select_detectors
 from dq_engine.pii.findings import findings_rows, public_findings, type_counts
 from dq_engine.pii.maskers import (
@@ -53,6 +55,10 @@ class PiiMaskParams(BaseModel):
     skip_flagged: bool = True
     #: optional NER backend for person names
     ner: NerParams | None = None
+    #: ``jvm``: the structured detectors in one Java call per document (``io.dqengine.pii.PiiScanner``
+    #: from ``make jars``); ``sql``: the reference Spark SQL expressions; ``auto``: ``jvm`` when its jar
+    #: is on the classpath. Both find the same spans.
+    engine: java_udfs.Engine = "auto"
 
 
 class PiiMask(Filter):
@@ -108,12 +114,14 @@ class PiiMask(Filter):
     def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         p = self.p
         original = df.columns
+        use_jvm = java_udfs.use_jvm(p.engine, df.sparkSession, jvm.JVM_CLASS, self.label)
+        engine: Literal["sql", "jvm"] = "jvm" if use_jvm else "sql"
         work = df.withColumn("_pii_scan", F.when(self._skip(df), F.lit(None)).otherwise(F.col(C.TEXT)))
         extra: list[str] = []
         if self.ner is not None:
             work = self.ner.annotate(work, "_pii_scan", "_pii_ner")
             extra.append("_pii_ner")
-        work = find_pii(work, "_pii_scan", "_pii_found", self.detectors, extra=extra)
+        work = find_pii(work, "_pii_scan", "_pii_found", self.detectors, extra=extra, engine=engine)
         found = F.col("_pii_found")
         chars = F.greatest(F.length(F.col(C.TEXT)), F.lit(1))
         work = work.withColumns(
@@ -126,7 +134,7 @@ class PiiMask(Filter):
             }
         )
         if p.residual_check:
-            work = find_pii(work, C.TEXT, "_pii_left", self.detectors).withColumn(
+            work = find_pii(work, C.TEXT, "_pii_left", self.detectors, engine=engine).withColumn(
                 PII_RESIDUAL, F.size(F.col("_pii_left"))
             )
         else:

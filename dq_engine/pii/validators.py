@@ -7,6 +7,8 @@ functions over ``sequence``), never Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
@@ -136,3 +138,28 @@ def ipv6_valid(value: Column) -> Column:
 def plausible_birth_year(value: Column) -> Column:
     """A date of birth names a year between 1900 and 2029 (two-digit years are accepted too)."""
     return value.rlike("(19|20)\\d\\d") | value.rlike("[./-]\\d\\d$")
+
+
+_NAMED: dict[str, Callable[[Column], Column]] = {
+    "card": card_valid,
+    "iban": iban_valid,
+    "secret": secret_value_valid,
+    "ipv6": ipv6_valid,
+    "international_phone": international_phone_valid,
+    "birth_year": plausible_birth_year,
+}
+
+
+def by_name(check: str) -> Callable[[Column], Column]:
+    """The validator a detector names: one of :data:`_NAMED`'s keys or ``digits:LOW-HIGH``.
+
+    Detectors name their validator rather than hold the function so that the JVM scanner
+    (``io.dqengine.pii.PiiScanner``) can run the same check; its Java twin must match it exactly.
+    """
+    if check.startswith("digits:"):
+        low, high = (int(x) for x in check.removeprefix("digits:").split("-"))
+        return lambda v: digit_count_between(v, low, high)
+    try:
+        return _NAMED[check]
+    except KeyError:
+        raise ValueError(f"unknown PII validator {check!r}") from None

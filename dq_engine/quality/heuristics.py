@@ -11,23 +11,21 @@ defaults are the published thresholds. Definitions of words, lines and paragraph
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
+from dq_engine.core import java_udfs
 from dq_engine.core.context import RunContext
-from dq_engine.core.stage import Filter, StageError
+from dq_engine.core.stage import Filter
 from dq_engine.quality import jvm
 from dq_engine.quality import signals as S
 from dq_engine.quality.repetition import dup_field, ngram_signals_column, top_field
 
 _Frac = Field(default=None, ge=0, le=1)
-log = logging.getLogger(__name__)
 
 
 class QualityHeuristicsParams(BaseModel):
@@ -38,7 +36,7 @@ class QualityHeuristicsParams(BaseModel):
     #: ``jvm``: every signal from one Java pass per document (``conf/jars/udfs``); ``sql``: the reference
     #: Spark SQL expressions + the Arrow n-gram UDF; ``auto``: ``jvm`` when its jar is on the classpath.
     #: Both give the same values.
-    engine: Literal["auto", "jvm", "sql"] = "auto"
+    engine: java_udfs.Engine = "auto"
     # Gopher quality
     gopher_min_words: int | None = Field(default=50, ge=0)
     gopher_max_words: int | None = Field(default=100_000, ge=1)
@@ -234,22 +232,7 @@ class QualityHeuristics(Filter):
         }
 
     def _use_jvm(self, df: DataFrame) -> bool:
-        engine = self._p().engine
-        if engine == "sql":
-            return False
-        if jvm.jvm_available(df.sparkSession):
-            return True
-        if engine == "jvm":
-            raise StageError(
-                f"{self.label}: engine jvm needs {jvm.JVM_CLASS} on the classpath "
-                "(jars/dq-engine-udfs-*.jar from `make jars`, passed with --jars / spark.jars)"
-            )
-        log.warning(
-            "%s: %s is not on the classpath; computing the signals with the slower SQL expressions",
-            self.label,
-            jvm.JVM_CLASS,
-        )
-        return False
+        return java_udfs.use_jvm(self._p().engine, df.sparkSession, jvm.JVM_CLASS, self.label)
 
     def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         out = self._score_jvm(df) if self._use_jvm(df) else self._score_sql(df)

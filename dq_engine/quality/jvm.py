@@ -14,13 +14,12 @@ back to the SQL path on a cluster that was not given the jar.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from pyspark.sql import Column, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, StructField, StructType
 
+from dq_engine.core import java_udfs
 from dq_engine.quality.repetition import dup_field, top_field
 
 JVM_CLASS = "io.dqengine.quality.QualitySignals"
@@ -39,14 +38,7 @@ _FIELD_SEP, _WORD_SEP = "\x1e", "\x1f"
 
 def jvm_available(spark: SparkSession) -> bool:
     """Whether ``QualitySignals`` can be loaded by the session's JVM (its jar is on the classpath)."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    try:
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        jvm.java.lang.Class.forName(JVM_CLASS, False, loader)
-    except Exception:  # py4j wraps ClassNotFoundException; any failure means "not usable"
-        return False
-    return True
+    return java_udfs.class_available(spark, JVM_CLASS)
 
 
 def signal_struct_type(
@@ -87,15 +79,10 @@ def signals_column(
         ]
     )
     schema = signal_struct_type(base_signals, top_ns, dup_ns)
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    udf = getattr(jvm, JVM_CLASS)(config)
+    udf = java_udfs.new_instance(spark, JVM_CLASS, config)
     fields = str(udf.fieldNames()).split(",")
     if fields != schema.fieldNames():
         raise ValueError(
             f"{JVM_CLASS} returns {fields}, expected {schema.fieldNames()}: rebuild it (make jars)"
         )
-    name = "dq_quality_signals_" + hashlib.sha1(config.encode("utf-8")).hexdigest()[:16]
-    jschema = spark._jsparkSession.parseDataType(schema.json())
-    spark._jsparkSession.udf().register(name, udf, jschema)
-    return F.call_function(name, text)
+    return java_udfs.call_udf(spark, "dq_quality_signals_", config, udf, schema, text)

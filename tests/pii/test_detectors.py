@@ -1,7 +1,8 @@
 """Each structured detector on true positives and on the hard negatives it must leave alone.
 
-All cases run through one ``find_pii`` query (planning the full detector set costs seconds, so the
-module shares one result).
+All cases run through one ``find_pii`` query per engine (planning the full SQL detector set costs
+seconds, so the module shares one result per engine): the reference SQL expressions and the Java
+scanner must both pass every case.
 """
 
 # ruff: noqa: E501  (case tables read better one per line)
@@ -75,11 +76,11 @@ NEGATIVES: list[str] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def found(spark: SparkSession):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=["sql", "jvm"])
+def found(spark: SparkSession, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     texts = [t for t, _ in POSITIVES] + NEGATIVES + [None]
     df = spark.createDataFrame([(str(i), t) for i, t in enumerate(texts)], "doc_id string, text string")
-    out = find_pii(df, "text", "f").withColumn(
+    out = find_pii(df, "text", "f", engine=request.param).withColumn(
         "masked", apply_masks(F.col("text"), F.col("f"), {}, "placeholder", None)
     )
     rows = {r["doc_id"]: r for r in out.collect()}
