@@ -90,6 +90,11 @@ bench-pii: setup ## pii_mask docs/s/core and MB/s/core next to Presidio regex re
 	$(BIN)/pip install -q -e '.[pii-bench]'
 	$(BIN)/python bench/pii_bench.py $(BENCH_PII_ARGS)
 
+.PHONY: bench-pii-ner
+BENCH_PII_NER_ARGS ?=
+bench-pii-ner: setup ## person-name P/R of each NER backend on the Presidio set + pii_mask docs/s/core with and without NER (BENCH_PII_NER_ARGS=--docs 6000)
+	$(BIN)/python bench/pii_ner_eval.py $(BENCH_PII_NER_ARGS)
+
 clean-lakehouse: ## forget all local tables, checkpoints and MLflow runs (the sample is ingested again)
 	rm -rf lakehouse mlruns.db mlartifacts spark-warehouse
 

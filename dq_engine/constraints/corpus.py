@@ -11,8 +11,10 @@ Columns added by :func:`with_text_metrics` (every audited frame that has ``text`
 ==================  =========================================================================
 ``text_chars``      characters of ``text`` (null when ``text`` is null)
 ``text_words``      whitespace-separated words of ``text`` (0 for blank text)
-``pii_residual``    matches of e-mail / phone / IPv4 / card-like patterns still in ``text``
-                    (after masking, every hit is a residual); a count, never the match
+``pii_residual``    structured PII findings still in ``text``: the ``pii_mask`` stage's own
+                    re-scan of its masked output where it ran (its column is kept), else
+                    the structured detectors of :mod:`dq_engine.pii` run here; a count,
+                    never the match
 ==================  =========================================================================
 
 Columns added by :func:`corpus_frame` (suites with ``dataset: corpus``):
@@ -33,10 +35,13 @@ Rejected rows carry ``doc_id``, ``source`` and the rejection columns only; they 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
+from dq_engine.core import java_udfs
+from dq_engine.pii import jvm as pii_jvm
+from dq_engine.pii.detectors import DETECTORS, FINDINGS_STRUCT, find_pii
 
 TEXT_CHARS = "text_chars"
 TEXT_WORDS = "text_words"
@@ -54,42 +59,43 @@ STAGE_OF_COLUMN: dict[str, str] = {
     "near_dup_of": "near_dedup",
     "cluster_id": "near_dedup",
     PII_FINDINGS: "pii_mask (table silver_pii_findings)",
+    "pii_spans": "pii_mask",
     "exact_dup_of": "exact_dedup",
     REJECTION_STAGE: "a corpus dataset (suite `dataset: corpus`)",
     REJECTION_REASON: "a corpus dataset (suite `dataset: corpus`)",
     KEPT: "a corpus dataset (suite `dataset: corpus`)",
 }
 
-# Deliberately conservative patterns: a residual is a hint to look, and a count is all that is kept.
-_RESIDUAL_PATTERNS = (
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # e-mail
-    r"\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}",  # phone
-    r"\b(?:\d{1,3}\.){3}\d{1,3}\b",  # IPv4
-    r"\b(?:\d{4}[ -]){3}\d{4}\b",  # 16-digit card
-)
-
 
 def with_text_metrics(df: DataFrame, text_column: str = C.TEXT) -> DataFrame:
     """Add ``text_chars``, ``text_words`` and ``pii_residual`` computed from ``text_column``.
 
-    Pure Spark SQL expressions, evaluated in the same scan as the suite. A frame without the text
-    column is returned unchanged (its text-metric constraints are then skipped).
+    Evaluated in the same scan as the suite. ``pii_residual`` keeps the value the ``pii_mask`` stage
+    wrote (it re-scanned its own output with the types it was configured for); rows without one get
+    the count of every structured detector's findings, from the Java scanner when its jar is on the
+    classpath. A frame without the text column is returned unchanged (its text-metric constraints are
+    then skipped).
     """
     if text_column not in df.columns:
         return df
     text = F.col(text_column)
     trimmed = F.trim(text)
     words = F.when(trimmed == "", F.lit(0)).otherwise(F.size(F.split(trimmed, r"\s+")))
-    residual = F.lit(0)
-    for pattern in _RESIDUAL_PATTERNS:
-        residual = residual + F.regexp_count(text, F.lit(pattern))
+    spark = df.sparkSession
+    tmp = "_audit_pii_found"
+    if java_udfs.use_jvm("auto", spark, pii_jvm.JVM_CLASS, "audit pii_residual"):
+        found: Column = F.size(pii_jvm.findings_column(spark, text, DETECTORS, FINDINGS_STRUCT))
+    else:
+        df = find_pii(df, text_column, tmp, engine="sql")
+        found = F.size(F.col(tmp))
+    residual = F.coalesce(F.col(PII_RESIDUAL), found) if PII_RESIDUAL in df.columns else found
     return df.withColumns(
         {
             TEXT_CHARS: F.length(text),
             TEXT_WORDS: F.when(text.isNull(), F.lit(None)).otherwise(words),
-            PII_RESIDUAL: F.when(text.isNull(), F.lit(None)).otherwise(residual),
+            PII_RESIDUAL: F.when(text.isNull(), F.lit(None)).otherwise(residual.cast("int")),
         }
-    )
+    ).drop(tmp)
 
 
 def corpus_frame(

@@ -25,7 +25,7 @@ from dq_engine.pii import validators as V
 from dq_engine.pii.spans import marked_parts, spans_from_parts
 
 FINDING_TYPE = "array<struct<type:string,start:int,end:int,detector:string,value:string>>"
-_FINDINGS = ArrayType(
+FINDINGS_STRUCT = ArrayType(
     StructType(
         [
             StructField("type", StringType()),
@@ -40,9 +40,15 @@ _FINDINGS = ArrayType(
 
 @dataclass(frozen=True)
 class Detector:
-    """One detector. ``gate`` is a cheaper regex every match also satisfies; documents that fail it
-    skip the position extraction entirely. ``check`` names the validator
-    (:func:`dq_engine.pii.validators.by_name`) every match must pass."""
+    """One detector. ``gate`` is a cheaper regex every document holding a match satisfies; in the SQL
+    engine, documents that fail it skip the position extraction entirely. ``check`` names the validator
+    (:func:`dq_engine.pii.validators.by_name`) every match must pass.
+
+    ``starts``, ``not_after`` and ``needs`` are necessary conditions the JVM engine tests in one pass
+    over the characters instead of scanning with the gate: a Java regex costs tens of nanoseconds per
+    position it tries, so it only tries positions whose character is in ``starts`` and whose previous
+    character is not in ``not_after``, in documents holding a ``needs`` character. They must be sound
+    (never exclude a real match); ``tests/pii/test_jvm_scanner.py`` holds the engines equal."""
 
     name: str
     type: str
@@ -50,6 +56,13 @@ class Detector:
     description: str
     check: str | None = None
     gate: str | None = None
+    #: Java char class holding the first character of every match (the JVM engine tries matches only
+    #: there); must be sound, ``tests/pii/test_jvm_scanner.py`` checks it against the SQL engine
+    starts: str | None = None
+    #: ASCII char class the character before a match is never in (the pattern's leading lookbehind)
+    not_after: str | None = None
+    #: Java char class of which every document holding a match holds at least one character
+    needs: str | None = None
 
     @property
     def validator(self) -> Callable[[Column], Column] | None:
@@ -103,6 +116,7 @@ DETECTORS: tuple[Detector, ...] = (
         "PEM private-key block (RSA/EC/OPENSSH/PKCS#8), to its END line or, truncated, to the end of the"
         " base64 body",
         gate="PRIVATE KEY-----",
+        starts="-",
     ),
     Detector(
         "jwt",
@@ -110,6 +124,8 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])",
         'JSON Web Token: base64url header and payload both starting with `{"`, and a signature',
         gate="eyJ",
+        starts="e",
+        not_after="[A-Za-z0-9_-]",
     ),
     Detector(
         "aws_access_key_id",
@@ -117,6 +133,8 @@ DETECTORS: tuple[Detector, ...] = (
         _B + "(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z2-7]{16}" + _E,
         "AWS access key id: a known 4-letter prefix and 16 base32 characters",
         gate="A[KSGIRNP][IPDON]A",
+        starts="A",
+        not_after="[A-Za-z0-9_]",
     ),
     Detector(
         "github_token",
@@ -124,6 +142,9 @@ DETECTORS: tuple[Detector, ...] = (
         _B + "(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + _E,
         "GitHub classic (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`) and fine-grained (`github_pat_`) tokens",
         gate="gh[pousr]_|github_pat_",
+        starts="g",
+        not_after="[A-Za-z0-9_]",
+        needs="_",
     ),
     Detector(
         "gitlab_token",
@@ -131,6 +152,9 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])",
         "GitLab personal access token (`glpat-`)",
         gate="glpat-",
+        starts="g",
+        not_after="[A-Za-z0-9_-]",
+        needs="-",
     ),
     Detector(
         "slack_token",
@@ -139,6 +163,8 @@ DETECTORS: tuple[Detector, ...] = (
         "|https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}",
         "Slack bot/user/app tokens (`xoxb-` ...) and incoming-webhook URLs",
         gate="xox[abposr]-|hooks\\.slack\\.com",
+        starts="[xh]",
+        needs="[-/]",
     ),
     Detector(
         "url_password",
@@ -146,6 +172,8 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<ctx>[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\\s:/@]{1,64}:)(?<pii>[^\\s/@<>]{1,128})(?=@)",
         "the password of a `scheme://user:password@host` URL (the user name and host are left)",
         gate="://[^\\s:/@]+:[^\\s/@]+@",
+        starts="[A-Za-z]",
+        needs="@",
     ),
     Detector(
         "secret_assignment",
@@ -157,6 +185,8 @@ DETECTORS: tuple[Detector, ...] = (
         " at least 8 characters, letters and digits, Shannon entropy >= 3 bits/char",
         check="secret",
         gate="(?i)(key|secret|token|passw(or)?d|pwd)[\"']?\\s{0,3}[:=]",
+        starts="[aAsScCtTpP]",
+        needs="[:=]",
     ),
     Detector(
         "email",
@@ -165,6 +195,9 @@ DETECTORS: tuple[Detector, ...] = (
         "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-])",
         "e-mail address: RFC 5322 dot-atom local part, a dotted host name, an alphabetic TLD",
         gate="@",
+        starts="[A-Za-z0-9]",
+        not_after="[A-Za-z0-9._%+-]",
+        needs="@",
     ),
     Detector(
         "payment_card",
@@ -174,6 +207,8 @@ DETECTORS: tuple[Detector, ...] = (
         + _NUM_R,
         "payment card: 13-19 digits, plain or in 4-digit groups (Amex 4-6-5), issuer prefix, Luhn",
         check="card",
+        starts="[0-9]",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "iban",
@@ -182,6 +217,9 @@ DETECTORS: tuple[Detector, ...] = (
         "IBAN, compact or in groups of four: country length and ISO 7064 mod-97 check",
         check="iban",
         gate="[A-Z]{2}\\d{2}",
+        starts="[A-Z]",
+        not_after="[A-Za-z0-9]",
+        needs="[0-9]",
     ),
     Detector(
         "us_ssn",
@@ -189,6 +227,8 @@ DETECTORS: tuple[Detector, ...] = (
         _NUM_L + "(?!000|666|9\\d\\d)\\d{3}([- ])(?!00)\\d{2}\\1(?!0000)\\d{4}" + _NUM_R,
         "US social security number `AAA-GG-SSSS` (dashes or spaces): area not 000/666/9xx, group not 00,"
         " serial not 0000",
+        starts="[0-9]",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "ipv4",
@@ -200,6 +240,9 @@ DETECTORS: tuple[Detector, ...] = (
         + "(?![\\w.]?\\d|\\w)",
         "IPv4 dotted quad, every octet 0-255, not glued to other numbers or after `v`/`version`",
         gate="\\d\\.\\d{1,3}\\.\\d{1,3}\\.\\d",
+        starts="[0-9]",
+        not_after="[A-Za-z0-9_.]",
+        needs="[.]",
     ),
     Detector(
         "ipv6",
@@ -246,6 +289,9 @@ DETECTORS: tuple[Detector, ...] = (
         "IPv6, full or `::`-compressed (at least two groups; MAC addresses and clock times do not match)",
         check="ipv6",
         gate=":",
+        starts="[0-9A-Fa-f:]",
+        not_after="[A-Za-z0-9_:.]",
+        needs=":",
     ),
     Detector(
         "phone_international",
@@ -255,6 +301,8 @@ DETECTORS: tuple[Detector, ...] = (
         "international number: `+` (or `00` and a separator) and a country code, 8-15 digits in groups",
         check="international_phone",
         gate="\\+\\d|00\\d",
+        starts="[+0]",
+        not_after="[A-Za-z0-9_+]",
     ),
     Detector(
         "phone_nanp",
@@ -263,6 +311,8 @@ DETECTORS: tuple[Detector, ...] = (
         "(?:\\([2-9]\\d{2}\\) ?|[2-9]\\d{2}([-. ]))[2-9]\\d{2}[-. ]\\d{4}"
         "(?: ?(?:x|ext\\.?) ?\\d{1,5})?(?![\\w/-]|[.,]\\d)",
         "US/Canada national `(212) 555-0147`, `212-555-0147`, `212.555.0147`, optional `1-` and extension",
+        starts="[1-9(]",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "phone_uk",
@@ -272,6 +322,8 @@ DETECTORS: tuple[Detector, ...] = (
         "|0\\d{4} \\d{5,6})(?![\\w/-]|[.,]\\d)",
         "UK national with the usual spacing: `020 7946 0958`, `0113 496 0000`, `07700 900123`,"
         " `(01632) 960 001`",
+        starts="[(0]",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "phone_de",
@@ -280,12 +332,16 @@ DETECTORS: tuple[Detector, ...] = (
         "(?![\\w/-]|[.,]\\d)",
         "German national `030 12345678`, `089/1234567`, `(06221) 123456`, `0171-1234567`: 9-12 digits",
         check="digits:9-12",
+        starts="[(0]",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "phone_fr",
         "PHONE",
         "(?<![\\w+./-])(?<!\\d[ .-])0[1-9]([ .-])\\d{2}(?:\\1\\d{2}){3}(?![\\w/-]|[.,]\\d)",
         "French national `01 23 45 67 89`, `06.12.34.56.78`",
+        starts="0",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "phone_jp",
@@ -293,6 +349,8 @@ DETECTORS: tuple[Detector, ...] = (
         "(?<![\\w+./-])(?<!\\d[ .-])0\\d{1,4}-\\d{1,4}-\\d{4}(?![\\w/-]|[.,]\\d)",
         "Japanese national `03-1234-5678`, `090-1234-5678`: 10-11 digits",
         check="digits:10-11",
+        starts="0",
+        not_after="[A-Za-z0-9_+./-]",
     ),
     Detector(
         "date_of_birth",
@@ -307,6 +365,8 @@ DETECTORS: tuple[Detector, ...] = (
         "numeric or written month. Dates without the cue are not personal data on their own",
         check="birth_year",
         gate="(?i)born|birth|d\\.?o\\.?b|geboren|n[ée]e? le",
+        starts="[bBdDgGnN]",
+        needs="[0-9]",
     ),
     Detector(
         "street_address",
@@ -319,6 +379,9 @@ DETECTORS: tuple[Detector, ...] = (
         "street line: house number + capitalised name + a street suffix (`Street`, `Ave.`, ...), or a"
         " German `...straße 12` / `...weg 3a`",
         gate="\\d",
+        starts="[0-9A-ZÄÖÜ]",
+        not_after="[A-Za-z0-9_-]",
+        needs="[0-9]",
     ),
 )
 
@@ -372,9 +435,9 @@ def find_pii(
     if engine == "jvm":
         text_col = F.col(text_column)
         if not extra:
-            found = jvm.findings_column(df.sparkSession, text_col, detectors, _FINDINGS)
+            found = jvm.findings_column(df.sparkSession, text_col, detectors, FINDINGS_STRUCT)
             return df.withColumn(out_column, found)
-        raw_jvm = jvm.findings_column(df.sparkSession, text_col, detectors, _FINDINGS, resolve=False)
+        raw_jvm = jvm.findings_column(df.sparkSession, text_col, detectors, FINDINGS_STRUCT, resolve=False)
         return _resolve(df.withColumn("_pii_raw", raw_jvm), ["_pii_raw", *extra], detectors, out_column)
     tmp = [f"_pii_parts_{i}" for i in range(len(detectors))]
     text = F.col(text_column)

@@ -36,6 +36,12 @@ class DetectorFields(Protocol):
     def gate(self) -> str | None: ...
     @property
     def check(self) -> str | None: ...
+    @property
+    def starts(self) -> str | None: ...
+    @property
+    def not_after(self) -> str | None: ...
+    @property
+    def needs(self) -> str | None: ...
 
 
 def jvm_available(spark: SparkSession) -> bool:
@@ -47,7 +53,16 @@ def scanner_config(detectors: Sequence[DetectorFields], resolve: bool) -> str:
     """The constructor argument of ``PiiScanner`` for ``detectors`` (in rank order)."""
     records = ["1" if resolve else "0"]
     for d in detectors:
-        fields = [d.name, d.type, d.pattern, d.gate or "", d.check or "-"]
+        fields = [
+            d.name,
+            d.type,
+            d.pattern,
+            d.gate or "",
+            d.check or "-",
+            d.starts or "",
+            d.not_after or "",
+            d.needs or "",
+        ]
         if any(_RECORD_SEP in f or _FIELD_SEP in f for f in fields):
             raise ValueError(f"detector {d.name!r}: fields must not contain U+001E or U+001F")
         records.append(_FIELD_SEP.join(fields))

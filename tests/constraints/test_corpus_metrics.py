@@ -136,6 +136,26 @@ def test_curated_suite_asserts_what_ran_and_skips_the_rest(spark: SparkSession, 
     assert metrics[("text_words", "ApproxQuantile-0.05 (where: kept)")] == 11.0  # the shortest kept document
 
 
+def test_pii_left_after_the_mask_stage_blocks_publish(spark: SparkSession, curated: SuiteSpec) -> None:
+    # pii_mask ran (pii_spans) and its re-scan left one finding in d3: an error, so publish is blocked
+    spans = "CAST(array() AS array<struct<type:string>>)"
+    kept = _kept(spark, "CASE WHEN doc_id = 'd3' THEN 1 ELSE 0 END AS pii_residual").selectExpr(
+        "*", f"{spans} AS pii_spans"
+    )
+    outcome = run_suite(spark, corpus_frame(kept, _rejections(spark)), curated)
+    assert not outcome.passed
+    errors = [f for f in outcome.failures if f.level == "error"]
+    assert [f.spec.split(":")[0] for f in errors] == ["satisfies(no_pii_residual"]
+    assert errors[0].failing_ids == ("d3",)
+    # the stage's residual is kept as written: masking only phone numbers, d3's e-mail is no residual
+    kept = _kept(spark, "0 AS pii_residual").selectExpr("*", f"{spans} AS pii_spans")
+    outcome = run_suite(spark, corpus_frame(kept, _rejections(spark)), curated)
+    assert outcome.passed, [f.explain() for f in outcome.failures]
+    # without the stage the audit's own detectors count it (a warning-level share), and the gate is skipped
+    frame = corpus_frame(_kept(spark), _rejections(spark))
+    assert frame.where("pii_residual > 0").select("doc_id").collect()[0]["doc_id"] == "d3"
+
+
 def test_failing_ids_name_documents_never_text(spark: SparkSession) -> None:
     suite = SuiteSpec.model_validate(
         {

@@ -77,6 +77,20 @@ public final class PiiScanner implements UDF1<String, Row[]> {
   private final String config;
   private final boolean resolve;
   private transient volatile Detector[] detectors;
+  private transient long[] charTable;
+  private transient int[] notAfterTable;
+
+  // Candidate filtering: bit k of a position's mask is detector k (so at most 31 are filtered; more
+  // run gate + find() loops), bit 31 of a character-table entry marks it computed. Documents longer
+  // than MAX_FILTERED_LENGTH also run gate + find() loops, so the per-thread scratch stays bounded.
+  private static final int MAX_FILTERED_DETECTORS = 31;
+  private static final long COMPUTED = 1L << 31;
+  private static final int MAX_FILTERED_LENGTH = 1 << 20;
+  private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[4096]);
+  // per configuration, the entry (charEntry) of every UTF-16 unit, filled lazily (0 = not yet
+  // computed; concurrent fillers write the same value)
+  private static final java.util.concurrent.ConcurrentHashMap<String, long[]> CHAR_TABLES =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static final class Detector {
     final String name;
@@ -88,6 +102,9 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     final int low;
     final int high;
     final int rank;
+    final Pattern starts;
+    final boolean[] asciiNotAfter;
+    final Pattern needs;
 
     Detector(String[] f, int rank) {
       this.name = f[0];
@@ -108,6 +125,17 @@ public final class PiiScanner implements UDF1<String, Row[]> {
       this.low = low;
       this.high = high;
       this.rank = rank;
+      this.starts = f[5].isEmpty() ? null : Pattern.compile(f[5]);
+      this.needs = f[7].isEmpty() ? null : Pattern.compile(f[7]);
+      if (f[6].isEmpty()) {
+        this.asciiNotAfter = null;
+      } else {
+        Pattern notAfter = Pattern.compile(f[6]);
+        this.asciiNotAfter = new boolean[128];
+        for (char c = 0; c < 128; c++) {
+          asciiNotAfter[c] = notAfter.matcher(String.valueOf(c)).matches();
+        }
+      }
     }
   }
 
@@ -144,7 +172,10 @@ public final class PiiScanner implements UDF1<String, Row[]> {
    *     validated match, unsorted, for a caller that merges more findings first), then one record
    *     per detector, records separated by U+001E and fields by U+001F: name, type code, pattern,
    *     gate (empty: none), validator ({@code -}, {@code card}, {@code iban}, {@code secret},
-   *     {@code ipv6}, {@code international_phone}, {@code birth_year} or {@code digits:LOW-HIGH}).
+   *     {@code ipv6}, {@code international_phone}, {@code birth_year} or {@code digits:LOW-HIGH}),
+   *     start class (empty: a match may start anywhere), not-after class (ASCII; empty: none), needs
+   *     class (empty: none). The gate is not used here: it only spares the SQL engine work, and
+   *     the three classes are cheaper necessary conditions (see {@link #call}).
    */
   public PiiScanner(String config) {
     this.config = config;
@@ -157,7 +188,7 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     Detector[] out = new Detector[records.length - 1];
     for (int i = 1; i < records.length; i++) {
       String[] f = records[i].split("\u001f", -1);
-      if (f.length != 5) {
+      if (f.length != 8) {
         throw new IllegalArgumentException("detector record " + i + " has " + f.length + " fields");
       }
       out[i - 1] = new Detector(f, i - 1);
@@ -198,18 +229,65 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     if (text == null) {
       return NONE;
     }
+    Detector[] all = detectors();
     boolean hasMarkers = text.indexOf(OPEN) >= 0 || text.indexOf(CLOSE) >= 0;
     String safe = hasMarkers ? text.replace(OPEN, ' ').replace(CLOSE, ' ') : text;
     boolean bmpOnly = !hasSurrogates(text);
+    int n = safe.length();
+    // One pass over the characters marks, per position, the detectors whose match could start there
+    // (first character in their start class, previous character outside their not-after class) and
+    // which detectors' needed characters occur at all. A regex then tries only those positions:
+    // letting Matcher.find() try every position costs tens of nanoseconds each.
+    int[] candidates = null;
+    int any = ~0;
+    int needed = ~0;
+    if (n <= MAX_FILTERED_LENGTH) {
+      candidates = SCRATCH.get();
+      if (candidates.length < n) {
+        candidates = new int[Math.max(n, candidates.length * 2)];
+        SCRATCH.set(candidates);
+      }
+      long[] table = charTable();
+      int[] blocked = notAfterTable(all);
+      any = 0;
+      long needs = 0;
+      char prev = 0;
+      for (int i = 0; i < n; i++) {
+        char c = safe.charAt(i);
+        long entry = table[c];
+        if (entry == 0) {
+          entry = charEntry(c, all);
+          table[c] = entry;
+        }
+        int m = (int) (entry & ~COMPUTED);
+        if (i > 0 && prev < 128) {
+          m &= ~blocked[prev];
+        }
+        candidates[i] = m;
+        any |= m;
+        needs |= entry;
+        prev = c;
+      }
+      needed = (int) (needs >>> 32);
+    }
     List<Finding> found = new ArrayList<>();
-    for (Detector d : detectors()) {
-      if (d.gate != null && !d.gate.matcher(text).find()) {
+    for (int k = 0; k < all.length; k++) {
+      Detector d = all[k];
+      boolean filtered = candidates != null && isFiltered(d, k);
+      if (filtered && ((any & (1 << k)) == 0 || (d.needs != null && (needed & (1 << k)) == 0))) {
+        continue;
+      }
+      if (!filtered && d.gate != null && !d.gate.matcher(text).find()) {
         continue;
       }
       if (hasMarkers && !d.pattern.matcher(text).find()) {
         continue;
       }
-      scan(d, safe, bmpOnly, found);
+      if (filtered) {
+        scanCandidates(d, 1 << k, safe, candidates, bmpOnly, found);
+      } else {
+        scan(d, safe, bmpOnly, found);
+      }
     }
     if (found.isEmpty()) {
       return NONE;
@@ -250,30 +328,129 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     return false;
   }
 
-  private void scan(Detector d, String safe, boolean bmpOnly, List<Finding> found) {
-    Matcher m = d.pattern.matcher(safe);
-    // code-point offsets, counted forward from the previous match (matches only move right)
-    int lastChar = 0;
-    int lastCp = 0;
-    while (m.find()) {
-      int s = d.hasPiiGroup ? m.start("pii") : m.start();
-      int e = d.hasPiiGroup ? m.end("pii") : m.end();
-      String value = safe.substring(s, e);
-      if (!valid(d, value)) {
+  private static boolean isFiltered(Detector d, int index) {
+    return d.starts != null && index < MAX_FILTERED_DETECTORS;
+  }
+
+  private long[] charTable() {
+    long[] t = charTable;
+    if (t == null) {
+      t = CHAR_TABLES.computeIfAbsent(config, k -> new long[Character.MAX_VALUE + 1]);
+      charTable = t;
+    }
+    return t;
+  }
+
+  private int[] notAfterTable(Detector[] all) {
+    int[] t = notAfterTable;
+    if (t == null) {
+      t = new int[128];
+      for (int k = 0; k < all.length; k++) {
+        if (isFiltered(all[k], k) && all[k].asciiNotAfter != null) {
+          for (int c = 0; c < 128; c++) {
+            if (all[k].asciiNotAfter[c]) {
+              t[c] |= 1 << k;
+            }
+          }
+        }
+      }
+      notAfterTable = t;
+    }
+    return t;
+  }
+
+  /**
+   * The table entry of one UTF-16 unit: bit k (k < 31) when detector k's start class holds it, bit
+   * 32 + k when its needs class does, and a marker bit so that 0 means "not computed". A surrogate
+   * counts as every class (it may be half of any supplementary character).
+   */
+  private static long charEntry(char c, Detector[] all) {
+    long entry = COMPUTED;
+    String one = String.valueOf(c);
+    boolean surrogate = Character.isSurrogate(c);
+    for (int k = 0; k < all.length; k++) {
+      Detector d = all[k];
+      if (!isFiltered(d, k)) {
         continue;
       }
-      int start;
-      int end;
-      if (bmpOnly) {
-        start = s;
-        end = e;
-      } else {
-        start = lastCp + safe.codePointCount(lastChar, s);
-        end = start + safe.codePointCount(s, e);
-        lastChar = s;
-        lastCp = start;
+      if (surrogate || d.starts.matcher(one).matches()) {
+        entry |= 1L << k;
       }
-      found.add(new Finding(d, start, end, value));
+      if (d.needs != null && (surrogate || d.needs.matcher(one).matches())) {
+        entry |= 1L << (32 + k);
+      }
+    }
+    return entry;
+  }
+
+  /** Code-point offsets, counted forward from the previous match of the same detector. */
+  private static final class Offsets {
+    private final String text;
+    private final boolean bmpOnly;
+    private int lastChar;
+    private int lastCp;
+
+    Offsets(String text, boolean bmpOnly) {
+      this.text = text;
+      this.bmpOnly = bmpOnly;
+    }
+
+    int start(int s) {
+      if (bmpOnly) {
+        return s;
+      }
+      int cp = lastCp + text.codePointCount(lastChar, s);
+      lastChar = s;
+      lastCp = cp;
+      return cp;
+    }
+
+    int length(int s, int e) {
+      return bmpOnly ? e - s : text.codePointCount(s, e);
+    }
+  }
+
+  private void record(Detector d, Matcher m, String safe, Offsets offsets, List<Finding> found) {
+    int s = d.hasPiiGroup ? m.start("pii") : m.start();
+    int e = d.hasPiiGroup ? m.end("pii") : m.end();
+    String value = safe.substring(s, e);
+    if (valid(d, value)) {
+      int start = offsets.start(s);
+      found.add(new Finding(d, start, start + offsets.length(s, e), value));
+    }
+  }
+
+  private void scan(Detector d, String safe, boolean bmpOnly, List<Finding> found) {
+    Matcher m = d.pattern.matcher(safe);
+    Offsets offsets = new Offsets(safe, bmpOnly);
+    while (m.find()) {
+      record(d, m, safe, offsets, found);
+    }
+  }
+
+  /**
+   * The matches {@code find()} would return, tried only at candidate positions: {@code lookingAt}
+   * over a region from the candidate to the end, with transparent bounds so lookbehinds still see
+   * the text before it. {@code find()} tries the positions left to right with the same attempt at
+   * each, so the first success after the previous match is the same match.
+   */
+  private void scanCandidates(
+      Detector d, int bit, String safe, int[] candidates, boolean bmpOnly, List<Finding> found) {
+    Matcher m = d.pattern.matcher(safe);
+    m.useTransparentBounds(true);
+    m.useAnchoringBounds(false);
+    Offsets offsets = new Offsets(safe, bmpOnly);
+    int n = safe.length();
+    int next = 0;
+    for (int i = 0; i < n; i++) {
+      if ((candidates[i] & bit) == 0 || i < next) {
+        continue;
+      }
+      m.region(i, n);
+      if (m.lookingAt()) {
+        record(d, m, safe, offsets, found);
+        next = Math.max(m.end(), i + 1);
+      }
     }
   }
 
