@@ -44,11 +44,12 @@ class Detector:
     engine, documents that fail it skip the position extraction entirely. ``check`` names the validator
     (:func:`dq_engine.pii.validators.by_name`) every match must pass.
 
-    ``starts``, ``not_after`` and ``needs`` are necessary conditions the JVM engine tests in one pass
-    over the characters instead of scanning with the gate: a Java regex costs tens of nanoseconds per
-    position it tries, so it only tries positions whose character is in ``starts`` and whose previous
-    character is not in ``not_after``, in documents holding a ``needs`` character. They must be sound
-    (never exclude a real match); ``tests/pii/test_jvm_scanner.py`` holds the engines equal."""
+    ``starts``, ``not_after``, ``needs`` and ``anchors`` are necessary conditions the JVM engine
+    tests instead of scanning with the gate: a Java regex costs tens of nanoseconds per position it
+    tries, so it only tries positions whose character is in ``starts`` and whose previous character
+    is not in ``not_after``, in documents holding a ``needs`` character and one of the ``anchors``.
+    They must be sound (never exclude a real match); ``tests/pii/test_jvm_scanner.py`` holds the
+    engines equal."""
 
     name: str
     type: str
@@ -63,6 +64,9 @@ class Detector:
     not_after: str | None = None
     #: Java char class of which every document holding a match holds at least one character
     needs: str | None = None
+    #: lower-case literals of which every document holding a match contains one, once its ASCII
+    #: letters are lower-cased (the SQL gate's job, as a few substring searches)
+    anchors: tuple[str, ...] | None = None
 
     @property
     def validator(self) -> Callable[[Column], Column] | None:
@@ -106,6 +110,13 @@ _STREET_SUFFIX = (
     "Parkway|Square|Highway)"
 )
 
+# every street line holds one of these, lower-cased (the suffixes of both alternatives)
+_STREET_ANCHORS = (
+    "street", "st.", "avenue", "ave", "road", "rd.", "boulevard", "blvd", "lane", "drive", "court", "way",
+    "place", "terrace", "parkway", "square", "highway", "straße", "strasse", "weg", "platz", "allee",
+    "gasse", "ring", "damm",
+)  # fmt: skip
+
 DETECTORS: tuple[Detector, ...] = (
     Detector(
         "private_key_block",
@@ -117,6 +128,7 @@ DETECTORS: tuple[Detector, ...] = (
         " base64 body",
         gate="PRIVATE KEY-----",
         starts="-",
+        anchors=("private key-----",),
     ),
     Detector(
         "jwt",
@@ -126,6 +138,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="eyJ",
         starts="e",
         not_after="[A-Za-z0-9_-]",
+        anchors=("eyj",),
     ),
     Detector(
         "aws_access_key_id",
@@ -135,6 +148,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="A[KSGIRNP][IPDON]A",
         starts="A",
         not_after="[A-Za-z0-9_]",
+        anchors=("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"),
     ),
     Detector(
         "github_token",
@@ -145,6 +159,7 @@ DETECTORS: tuple[Detector, ...] = (
         starts="g",
         not_after="[A-Za-z0-9_]",
         needs="_",
+        anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
     Detector(
         "gitlab_token",
@@ -155,6 +170,7 @@ DETECTORS: tuple[Detector, ...] = (
         starts="g",
         not_after="[A-Za-z0-9_-]",
         needs="-",
+        anchors=("glpat-",),
     ),
     Detector(
         "slack_token",
@@ -165,6 +181,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="xox[abposr]-|hooks\\.slack\\.com",
         starts="[xh]",
         needs="[-/]",
+        anchors=("xox", "hooks.slack.com"),
     ),
     Detector(
         "url_password",
@@ -174,6 +191,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="://[^\\s:/@]+:[^\\s/@]+@",
         starts="[A-Za-z]",
         needs="@",
+        anchors=("://",),
     ),
     Detector(
         "secret_assignment",
@@ -187,6 +205,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="(?i)(key|secret|token|passw(or)?d|pwd)[\"']?\\s{0,3}[:=]",
         starts="[aAsScCtTpP]",
         needs="[:=]",
+        anchors=("key", "secret", "token", "passw", "pwd"),
     ),
     Detector(
         "email",
@@ -198,6 +217,7 @@ DETECTORS: tuple[Detector, ...] = (
         starts="[A-Za-z0-9]",
         not_after="[A-Za-z0-9._%+-]",
         needs="@",
+        anchors=("@",),
     ),
     Detector(
         "payment_card",
@@ -367,6 +387,7 @@ DETECTORS: tuple[Detector, ...] = (
         gate="(?i)born|birth|d\\.?o\\.?b|geboren|n[ée]e? le",
         starts="[bBdDgGnN]",
         needs="[0-9]",
+        anchors=("born", "birth", "d.o.b", "dob", "geboren", "e le", "é le"),
     ),
     Detector(
         "street_address",
@@ -382,6 +403,7 @@ DETECTORS: tuple[Detector, ...] = (
         starts="[0-9A-ZÄÖÜ]",
         not_after="[A-Za-z0-9_-]",
         needs="[0-9]",
+        anchors=(*_STREET_ANCHORS,),
     ),
 )
 

@@ -20,7 +20,8 @@ from dq_engine.core import java_udfs
 
 JVM_CLASS = "io.dqengine.pii.PiiScanner"
 
-_RECORD_SEP, _FIELD_SEP = "\x1e", "\x1f"
+_RECORD_SEP, _FIELD_SEP, _ITEM_SEP = "\x1e", "\x1f", "\x1d"
+_SEPARATORS = (_RECORD_SEP, _FIELD_SEP, _ITEM_SEP)
 
 
 class DetectorFields(Protocol):
@@ -42,6 +43,8 @@ class DetectorFields(Protocol):
     def not_after(self) -> str | None: ...
     @property
     def needs(self) -> str | None: ...
+    @property
+    def anchors(self) -> tuple[str, ...] | None: ...
 
 
 def jvm_available(spark: SparkSession) -> bool:
@@ -53,19 +56,14 @@ def scanner_config(detectors: Sequence[DetectorFields], resolve: bool) -> str:
     """The constructor argument of ``PiiScanner`` for ``detectors`` (in rank order)."""
     records = ["1" if resolve else "0"]
     for d in detectors:
-        fields = [
-            d.name,
-            d.type,
-            d.pattern,
-            d.gate or "",
-            d.check or "-",
-            d.starts or "",
-            d.not_after or "",
-            d.needs or "",
-        ]
-        if any(_RECORD_SEP in f or _FIELD_SEP in f for f in fields):
-            raise ValueError(f"detector {d.name!r}: fields must not contain U+001E or U+001F")
-        records.append(_FIELD_SEP.join(fields))
+        anchors = list(d.anchors or ())
+        fields = [d.name, d.type, d.pattern, d.gate or "", d.check or "-", d.starts or "", d.not_after or ""]
+        fields.append(d.needs or "")
+        if any(sep in f for f in [*fields, *anchors] for sep in _SEPARATORS):
+            raise ValueError(f"detector {d.name!r}: fields must not contain U+001D, U+001E or U+001F")
+        if any(not a or a != a.lower() for a in anchors):
+            raise ValueError(f"detector {d.name!r}: anchors must be non-empty and lower-case")
+        records.append(_FIELD_SEP.join([*fields, _ITEM_SEP.join(anchors)]))
     return _RECORD_SEP.join(records)
 
 

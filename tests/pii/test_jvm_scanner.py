@@ -35,7 +35,7 @@ PIECES = [
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA+/abc\n", "-----END RSA PRIVATE KEY-----",
     "postgres://bob:S3cretPw9x@db.example.com/app", "https://u:p@h", "api_key=9fK2xLq81ZpQwE",
     "password: \"Tr0ub4dor&3x\"", "token=aaaaaaaa1", "secret: abcdefgh12345678", "born on 12/03/1985",
-    "DOB: March 5, 1980", "geboren am 03.04.1977", "née le 4 mai 1990", "born 31.12.99",
+    "DOB: March 5, 1980", "geboren am 03.04.1977", "née le 4 mai 1990", "Né le 12/03/1985", "born 31.12.99",
     "221 Baker Street", "Hauptstraße 5", "1600 Pennsylvania Avenue, Apt. 4", "12 Main findings",
     "😀", "𝟙𝟚𝟛", "١٢٣", "\u0001", "\u0002", "\u0001x\u0002", " ", " ", " ", "\n", "\t", "-", ".", ",",
     "/", ":", "(", ")", "0", "1", "12", "123", "1234", "A", "x", "the", "ß", "é",

@@ -105,6 +105,7 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     final Pattern starts;
     final boolean[] asciiNotAfter;
     final Pattern needs;
+    final String[] anchors;
 
     Detector(String[] f, int rank) {
       this.name = f[0];
@@ -127,6 +128,7 @@ public final class PiiScanner implements UDF1<String, Row[]> {
       this.rank = rank;
       this.starts = f[5].isEmpty() ? null : Pattern.compile(f[5]);
       this.needs = f[7].isEmpty() ? null : Pattern.compile(f[7]);
+      this.anchors = f[8].isEmpty() ? null : f[8].split("\u001d", -1);
       if (f[6].isEmpty()) {
         this.asciiNotAfter = null;
       } else {
@@ -174,8 +176,9 @@ public final class PiiScanner implements UDF1<String, Row[]> {
    *     gate (empty: none), validator ({@code -}, {@code card}, {@code iban}, {@code secret},
    *     {@code ipv6}, {@code international_phone}, {@code birth_year} or {@code digits:LOW-HIGH}),
    *     start class (empty: a match may start anywhere), not-after class (ASCII; empty: none), needs
-   *     class (empty: none). The gate is not used here: it only spares the SQL engine work, and
-   *     the three classes are cheaper necessary conditions (see {@link #call}).
+   *     class (empty: none), anchors (lower-case literals separated by U+001D; empty: none). The
+   *     gate is not used here: it only spares the SQL engine work, and these are cheaper necessary
+   *     conditions (see {@link #call}).
    */
   public PiiScanner(String config) {
     this.config = config;
@@ -188,7 +191,7 @@ public final class PiiScanner implements UDF1<String, Row[]> {
     Detector[] out = new Detector[records.length - 1];
     for (int i = 1; i < records.length; i++) {
       String[] f = records[i].split("\u001f", -1);
-      if (f.length != 8) {
+      if (f.length != 9) {
         throw new IllegalArgumentException("detector record " + i + " has " + f.length + " fields");
       }
       out[i - 1] = new Detector(f, i - 1);
@@ -271,11 +274,20 @@ public final class PiiScanner implements UDF1<String, Row[]> {
       needed = (int) (needs >>> 32);
     }
     List<Finding> found = new ArrayList<>();
+    String lowered = null;
     for (int k = 0; k < all.length; k++) {
       Detector d = all[k];
       boolean filtered = candidates != null && isFiltered(d, k);
       if (filtered && ((any & (1 << k)) == 0 || (d.needs != null && (needed & (1 << k)) == 0))) {
         continue;
+      }
+      if (filtered && d.anchors != null) {
+        if (lowered == null) {
+          lowered = asciiLower(safe);
+        }
+        if (!containsAny(lowered, d.anchors)) {
+          continue;
+        }
       }
       if (!filtered && d.gate != null && !d.gate.matcher(text).find()) {
         continue;
@@ -317,6 +329,26 @@ public final class PiiScanner implements UDF1<String, Row[]> {
               f.value);
     }
     return rows;
+  }
+
+  private static String asciiLower(String s) {
+    char[] out = s.toCharArray();
+    for (int i = 0; i < out.length; i++) {
+      char c = out[i];
+      if (c >= 'A' && c <= 'Z') {
+        out[i] = (char) (c + ('a' - 'A'));
+      }
+    }
+    return new String(out);
+  }
+
+  private static boolean containsAny(String text, String[] literals) {
+    for (String literal : literals) {
+      if (text.indexOf(literal) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean hasSurrogates(String s) {
