@@ -21,6 +21,7 @@ from dq_engine.core.provenance import (
     current_epoch,
     output_holdings,
 )
+from dq_engine.core.stage import Stage
 from dq_engine.versioning.runs import watermark
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class CurateResult:
     silver_version: int | None = None
     rejections_version: int | None = None
     side_versions: dict[str, int | None] = field(default_factory=dict)
+    #: stages' aggregates of their side-table rows (e.g. PII findings per type), MLflow metrics
+    side_metrics: dict[str, float] = field(default_factory=dict)
     skipped: str | None = None
     #: bronze range ``(after, up_to]`` of an interrupted earlier curate that this run completed first
     recovered: tuple[int | None, int] | None = None
@@ -87,6 +90,7 @@ class CurateResult:
         for stage, steps in self.stage_seconds.items():
             for step, seconds in steps.items():
                 out[f"curate.stage.{stage}.seconds.{step}"] = seconds
+        out.update({f"curate.{k}": v for k, v in self.side_metrics.items()})
         return out
 
 
@@ -103,9 +107,11 @@ def _append_side_outputs(
     Idempotent per bronze version like the silver appends, so a rerun after a crash never doubles them.
     """
     frames: dict[str, list[DataFrame]] = {}
+    writers: dict[str, list[Stage]] = {}
     for stage in pipeline.stages:
         for table, frame in stage.outputs(decided, ctx).items():
             frames.setdefault(table, []).append(frame)
+            writers.setdefault(table, []).append(stage)
     for table, parts in frames.items():
         combined = parts[0]
         for part in parts[1:]:
@@ -119,6 +125,8 @@ def _append_side_outputs(
             merge_schema=True,
         )
         result.side_versions[table] = ctx.tables.current_version(table)
+        for stage in writers[table]:
+            result.side_metrics.update(stage.output_metrics(table, combined))
 
 
 def curate_ranges(

@@ -76,6 +76,12 @@ class Stage(ABC):
         """
         return {}
 
+    def output_metrics(self, table: str, rows: DataFrame) -> dict[str, float]:
+        """Aggregates of the rows this stage contributed to side table ``table`` (``rows`` may hold
+        other stages' rows too), logged as MLflow metrics of the curate run. Aggregates only, never
+        values. Default: none."""
+        return {}
+
     def cleanup(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release run-scoped scratch state (checkpoints) once the curate job has written everything."""
 

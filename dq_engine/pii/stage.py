@@ -149,6 +149,24 @@ class PiiMask(Filter):
         over = (F.col(self.score_column) > p.max_density) & (F.col(PII_TOTAL) >= p.min_findings_to_drop)
         return F.when(over, F.lit("pii_density"))
 
+    def output_metrics(self, table: str, rows: DataFrame) -> dict[str, float]:
+        """Findings of this run per type (``pii.<label>.findings.<TYPE>``) and in kept documents
+        (``pii.<label>.kept_findings.<TYPE>``), from this stage's ``silver_pii_findings`` rows: one small
+        aggregate, counts only."""
+        if table != "silver_pii_findings":
+            return {}
+        counts = (
+            rows.where(F.col("stage") == self.label)
+            .groupBy("type")
+            .agg(F.count(F.lit(1)).alias("n"), F.count(F.when(F.col("kept"), 1)).alias("kept"))
+            .collect()
+        )
+        out: dict[str, float] = {f"pii.{self.label}.findings": float(sum(r["n"] for r in counts))}
+        for r in counts:
+            out[f"pii.{self.label}.findings.{r['type']}"] = float(r["n"])
+            out[f"pii.{self.label}.kept_findings.{r['type']}"] = float(r["kept"])
+        return out
+
     def outputs(self, decided: DataFrame, ctx: RunContext) -> dict[str, DataFrame]:
         """``silver_pii_findings``: one row per finding (doc_id, type, start, end, detector, value_hash,
         stage, kept, run_id)."""

@@ -137,3 +137,21 @@ def test_no_injected_value_leaks(spark: SparkSession, labelled_run) -> None:  # 
     assert any("pii" in k for k in places["mlflow_db"].split("\n")), "the pii stage is not in the MLflow run"
     leaks = sorted((where, v) for where, blob in places.items() for v in values if v in blob)
     assert leaks == []
+
+
+def test_mlflow_run_has_finding_totals_per_type(spark: SparkSession, labelled_run) -> None:  # type: ignore[no-untyped-def]
+    _, config, report, _, root = labelled_run
+    findings = Tables(spark, config.lakehouse).read("silver_pii_findings")
+    expected = {r["type"]: r["count"] for r in findings.groupBy("type").count().collect()}
+    kept = {r["type"]: r["count"] for r in findings.where("kept").groupBy("type").count().collect()}
+    with sqlite3.connect(root / "mlruns.db") as conn:
+        rows = conn.execute(
+            "select m.key, m.value from metrics m join runs r on m.run_uuid = r.run_uuid "
+            "where r.run_uuid = ? and m.key like 'curate.pii.pii.%'",
+            (report.mlflow_run_id,),
+        ).fetchall()
+    logged = dict(rows)
+    assert logged["curate.pii.pii.findings"] == sum(expected.values()) > 0
+    assert {k.rsplit(".", 1)[1]: v for k, v in logged.items() if ".findings." in k} == expected
+    assert {k.rsplit(".", 1)[1]: v for k, v in logged.items() if ".kept_findings." in k and v} == kept
+    assert set(expected) >= set(STRUCTURED_TYPES)
