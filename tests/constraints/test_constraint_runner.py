@@ -54,7 +54,14 @@ def test_clean_frame_passes(spark: SparkSession, silver_suite: SuiteSpec) -> Non
     results = outcome.check_results.collect()
     n_constraints = sum(len(check.constraints) for check in silver_suite.checks)
     assert len(results) == n_constraints
-    assert {r["constraint_status"] for r in results} == {"Success"}
+    # The residual-PII check needs pii_mask's columns, which this frame lacks: skipped, not failed.
+    by_status = {r["constraint_status"] for r in results if r["check"] != "silver_documents_pii_residual"}
+    assert by_status == {"Success"}
+    assert [r["constraint_status"] for r in results if r["check"] == "silver_documents_pii_residual"] == [
+        "Skipped"
+    ]
+    assert [skip.check for skip in outcome.skipped] == ["silver_documents_pii_residual"]
+    assert "pii_mask" in outcome.skipped[0].note
     assert {r["suite"] for r in results} == {"silver_documents"}
     metrics = {(r["entity"], r["instance"], r["name"]): r["value"] for r in outcome.metrics.collect()}
     assert metrics[("Dataset", "*", "Size")] == 3.0
@@ -91,7 +98,28 @@ def test_duplicate_id_and_null_text_fail_the_error_checks(
             assert value not in failure.message
     # The warning check still passed, and the row-level verdicts are in the results frame.
     statuses = {r["check"]: r["check_status"] for r in outcome.check_results.collect()}
-    assert statuses == {"silver_documents_integrity": "Error", "silver_documents_hygiene": "Success"}
+    assert statuses == {
+        "silver_documents_integrity": "Error",
+        "silver_documents_hygiene": "Success",
+        "silver_documents_pii_residual": "Skipped",
+    }
+
+
+def test_pii_left_after_masking_fails_the_residual_check(
+    spark: SparkSession, silver_suite: SuiteSpec
+) -> None:
+    # pii_spans is null for rows written before pii_mask joined the pipeline: not its residual.
+    frame = _docs(spark, CLEAN_ROWS).selectExpr(
+        "*",
+        "CASE WHEN doc_id = 'doc-003' THEN NULL ELSE array() END AS pii_spans",
+        "CASE WHEN doc_id = 'doc-002' THEN 2 WHEN doc_id = 'doc-003' THEN 5 ELSE 0 END AS pii_residual",
+    )
+    outcome = run_suite(spark, frame, silver_suite)
+
+    assert not outcome.passed
+    assert [(f.check, f.level) for f in outcome.failures] == [("silver_documents_pii_residual", "error")]
+    assert "Value: 0.66" in outcome.failures[0].message
+    assert outcome.skipped == []
 
 
 def test_warning_only_failure_does_not_block(spark: SparkSession, silver_suite: SuiteSpec) -> None:

@@ -208,6 +208,7 @@ def test_default_silver_suite_loads() -> None:
         ("is_complete", "text"),
         ("has_min_length", "text"),
         ("is_complete", "source"),
+        ("satisfies", None),  # no_pii_residual
     }
 
 
