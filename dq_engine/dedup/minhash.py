@@ -55,6 +55,17 @@ def signatures(offsets: np.ndarray, hashes: np.ndarray, num_perm: int, seed: int
     return sig
 
 
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` uint32 constants of the ``num_perm`` hash functions (``a`` odd)."""
+    return _permutations(num_perm, seed)
+
+
+def band_multipliers(rows: int) -> np.ndarray:
+    """The odd uint64 multipliers that fold a band's ``rows`` signature values into one hash."""
+    rng = np.random.Generator(np.random.PCG64(0xB4D5))
+    return rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+
+
 def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """``(documents, bands)`` int64 bucket keys from the first ``bands * rows`` signature values."""
     docs = sig.shape[0]
@@ -63,8 +74,7 @@ def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
             f"{bands} bands x {rows} rows needs {bands * rows} permutations, have {sig.shape[1]}"
         )
     grid = sig[:, : bands * rows].reshape(docs, bands, rows).astype(np.uint64)
-    rng = np.random.Generator(np.random.PCG64(0xB4D5))
-    mult = rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    mult = band_multipliers(rows)
     with np.errstate(over="ignore"):
         folded = (grid * mult[None, None, :]).sum(axis=2, dtype=np.uint64)
         folded ^= (np.arange(bands, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)

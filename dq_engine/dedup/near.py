@@ -34,8 +34,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
+from dq_engine.core import java_udfs
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import Filter
+from dq_engine.dedup import jvm as dedup_jvm
 from dq_engine.dedup.arrow_batches import (
     SHINGLE_SCHEMA,
     SIGNATURE_SCHEMA,
@@ -79,6 +81,10 @@ class NearDedupParams(BaseModel):
     keep_score_column: str | None = None
     against_curated: bool = True
     skip_flagged: bool = True
+    # shingles and band hashes: `jvm` (io.dqengine.dedup.MinHasher, one Java call per document),
+    # `sql` (the numpy reference over Arrow batches in Python workers), `auto` (jvm when its jar is
+    # on the classpath). Both give identical hashes, so an index written by one serves the other.
+    engine: java_udfs.Engine = "auto"
 
     @model_validator(mode="after")
     def _consistent(self) -> NearDedupParams:
@@ -227,10 +233,15 @@ class NearDedup(Filter):
         timings = self.timings
         timings.clear()
         live = docs.where(~F.col("_flagged")).select(C.DOC_ID, C.TEXT)
+        in_jvm = java_udfs.use_jvm(p.engine, spark, dedup_jvm.JVM_CLASS, f"near_dedup {self.label}")
+        if in_jvm:
+            signatures = live.select(
+                C.DOC_ID, dedup_jvm.bands_column(spark, F.col(C.TEXT), spec).alias("s")
+            ).select(C.DOC_ID, "s.status", "s.shingle_count", "s.bands")
+        else:
+            signatures = live.mapInArrow(partial(band_batches, spec=spec), SIGNATURE_SCHEMA)
         with _step(timings, "signatures"):
-            live.mapInArrow(partial(band_batches, spec=spec), SIGNATURE_SCHEMA).write.mode(
-                "overwrite"
-            ).parquet(f"{run_dir}/signatures")
+            signatures.write.mode("overwrite").parquet(f"{run_dir}/signatures")
         sigs = spark.read.parquet(f"{run_dir}/signatures")
 
         # 2. candidate edges from band buckets, skew-safe: a bucket of at most `pair_bucket_size` members
@@ -293,9 +304,13 @@ class NearDedup(Filter):
         prior_texts = self._prior_texts(ctx, ids) if prior is not None else None
         if prior_texts is not None:
             texts = texts.unionByName(prior_texts.join(docs.select(C.DOC_ID), C.DOC_ID, "left_anti"))
-        sets = texts.mapInArrow(partial(shingle_batches, spec=spec.shingles), SHINGLE_SCHEMA).select(
-            C.DOC_ID, F.array_distinct("shingles").alias("sh")
-        )
+        if in_jvm:
+            shingled = texts.select(
+                C.DOC_ID, dedup_jvm.shingles_column(spark, F.col(C.TEXT), spec.shingles).alias("shingles")
+            )
+        else:
+            shingled = texts.mapInArrow(partial(shingle_batches, spec=spec.shingles), SHINGLE_SCHEMA)
+        sets = shingled.select(C.DOC_ID, F.array_distinct("shingles").alias("sh"))
         with _step(timings, "shingle_sets"):
             sets.write.mode("overwrite").parquet(f"{run_dir}/shingle_sets")
         sets = spark.read.parquet(f"{run_dir}/shingle_sets")

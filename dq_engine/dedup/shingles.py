@@ -2,7 +2,11 @@
 
 Normalization (documented in the README, identical for every document and every run):
 
-1. Unicode NFKC (full-width forms, ligatures and compatibility characters fold to their plain form);
+1. Unicode NFKD, compatibility decomposition (full-width forms, ligatures and compatibility characters
+   fold to their plain form; accents become combining marks, which stay part of their word). Not NFKC:
+   pyarrow 25 returns the NFKD form when asked for NFKC (apache/arrow#51225, fixed upstream after
+   25.0.1), so the hashes in every ``silver.minhash_index`` written so far are of NFKD text, and
+   asking for NFKD keeps them valid when pyarrow is upgraded;
 2. lower case;
 3. every run of characters that is not a letter, a combining mark or a digit becomes one space
    (punctuation, symbols, emoji and whitespace are separators, never part of a shingle);
@@ -60,8 +64,8 @@ def _constants(count: int, seed: int) -> np.ndarray:
     return rng.integers(1, 2**63, size=count, dtype=np.uint64) | np.uint64(1)
 
 
-_GRAM_MULT = _constants(64, 11)
-_SHORT_SALT = _constants(1, 13)[0]
+GRAM_MULT = _constants(64, 11)
+SHORT_SALT = _constants(1, 13)[0]
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ class ShingleSpec:
     def __post_init__(self) -> None:
         if self.unit not in ("word", "char", "auto"):
             raise ValueError(f"shingle unit must be word, char or auto, not {self.unit!r}")
-        if not 1 <= self.word_ngram <= len(_GRAM_MULT) or not 1 <= self.char_ngram <= len(_GRAM_MULT):
-            raise ValueError(f"n-gram sizes must be between 1 and {len(_GRAM_MULT)}")
+        if not 1 <= self.word_ngram <= len(GRAM_MULT) or not 1 <= self.char_ngram <= len(GRAM_MULT):
+            raise ValueError(f"n-gram sizes must be between 1 and {len(GRAM_MULT)}")
 
 
 @dataclass
@@ -95,7 +99,7 @@ class Shingles:
 def normalize(texts: pa.Array) -> pa.Array:
     """The documented normalization (module docstring, steps 1-4); nulls become empty strings."""
     texts = pc.fill_null(texts.cast(pa.string()), "")
-    out = pc.utf8_normalize(texts, form="NFKC")
+    out = pc.utf8_normalize(texts, form="NFKD")
     out = pc.utf8_lower(out)
     out = pc.replace_substring_regex(out, pattern=_SEPARATORS, replacement=" ")
     return pc.utf8_trim_whitespace(out)
@@ -120,8 +124,8 @@ def _inverse_mod64(x: int) -> int:
     return inv
 
 
-_BYTE_MULT = int(_constants(1, 7)[0])
-_BYTE_MULT_INV = _inverse_mod64(_BYTE_MULT)
+BYTE_MULT = int(_constants(1, 7)[0])
+BYTE_MULT_INV = _inverse_mod64(BYTE_MULT)
 
 
 def _range_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -137,7 +141,7 @@ def _range_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     with np.errstate(over="ignore"):
         powers = np.empty(n + 1, dtype=np.uint64)
         powers[0] = 1
-        powers[1:] = np.uint64(_BYTE_MULT)
+        powers[1:] = np.uint64(BYTE_MULT)
         np.cumprod(powers, out=powers)
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(data.astype(np.uint64) * powers[:-1], out=prefix[1:])
@@ -145,7 +149,7 @@ def _range_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
         # m**-start = (m**-1)**start, from the same cumulative-product trick over the starts only
         inv_powers = np.empty(n + 1, dtype=np.uint64)
         inv_powers[0] = 1
-        inv_powers[1:] = np.uint64(_BYTE_MULT_INV)
+        inv_powers[1:] = np.uint64(BYTE_MULT_INV)
         np.cumprod(inv_powers, out=inv_powers)
         inverse = inv_powers[starts]
         raw = (prefix[ends] - prefix[starts]) * inverse
@@ -248,7 +252,7 @@ def _ngrams(unit_offsets: np.ndarray, units: np.ndarray, n: int) -> tuple[np.nda
     windows = max(total - n + 1, 0)
     grams = np.zeros(windows, dtype=np.uint64)
     for k in range(n):  # n <= 64: a loop over gram positions, each step vectorised over the batch
-        grams += units[k : k + windows] * _GRAM_MULT[k]
+        grams += units[k : k + windows] * GRAM_MULT[k]
     inside = doc_of_unit[:windows] == doc_of_unit[n - 1 : n - 1 + windows] if windows else np.zeros(0, bool)
     gram_doc = doc_of_unit[:windows][inside]
     grams = grams[inside]
@@ -256,9 +260,9 @@ def _ngrams(unit_offsets: np.ndarray, units: np.ndarray, n: int) -> tuple[np.nda
     short = np.flatnonzero((counts > 0) & (counts < n))
     if len(short):
         pos = np.arange(total) - np.repeat(unit_offsets[:-1], counts)
-        weighted = np.where(pos < n, units * _GRAM_MULT[np.minimum(pos, n - 1)], np.uint64(0))
+        weighted = np.where(pos < n, units * GRAM_MULT[np.minimum(pos, n - 1)], np.uint64(0))
         sums = _exact_segment_sums(weighted, unit_offsets, short)
-        grams = np.concatenate([grams, sums ^ _SHORT_SALT])
+        grams = np.concatenate([grams, sums ^ SHORT_SALT])
         gram_doc = np.concatenate([gram_doc, short])
     order = np.argsort(gram_doc, kind="stable")
     hashes = _splitmix64(grams[order])
