@@ -5,7 +5,8 @@ Steps: generate the corpus (:mod:`bench.dedup_corpus`), compute the exact ground
 (``local[2]``, driver memory 4g, the project's local settings otherwise):
 
 1. ``near_dedup`` through :func:`dq_engine.core.apply.apply_to_file`, i.e. what
-   ``dq-engine apply-stage near_dedup`` runs, output written as Parquet;
+   ``dq-engine apply-stage near_dedup`` runs, output written as Parquet, once per ``--engines``
+   entry (default ``jvm,sql``: the Java MinHasher, then the numpy reference), each scored;
 2. MLlib: ``RegexTokenizer`` (the stage's separators, lower case) -> ``NGram(5)`` (a document with 1-4
    words gets its whole word sequence as its one shingle, as the stage does) -> ``HashingTF`` (binary,
    2^22 features) -> ``MinHashLSH`` -> ``approxSimilarityJoin`` at distance ``< 1 - threshold``
@@ -120,14 +121,15 @@ def mllib_tables(threshold: float, bands: int, rows: int) -> int:
     return 256
 
 
-def run_near_dedup(spark, config, input_path: Path, output_path: Path, threshold: float) -> dict:  # type: ignore[no-untyped-def]
+def run_near_dedup(  # type: ignore[no-untyped-def]
+    spark, config, input_path: Path, output_path: Path, threshold: float, engine: str = "auto"
+) -> dict:
     """``apply-stage near_dedup`` on ``input_path``; the annotated output lands in ``output_path``."""
     from dq_engine.config.models import PipelineSettings, StageSpec
     from dq_engine.core.apply import apply_to_file
 
-    pipeline = PipelineSettings(
-        name="near_dedup", stages=[StageSpec(stage="near_dedup", params={"threshold": threshold})]
-    )
+    params = {"threshold": threshold, "engine": engine}
+    pipeline = PipelineSettings(name="near_dedup", stages=[StageSpec(stage="near_dedup", params=params)])
     return apply_to_file(spark, config, pipeline, input_path, output_path)
 
 
@@ -222,6 +224,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-truth", action="store_true", help="skip the exact ground truth (very large N)")
     parser.add_argument("--no-mllib", action="store_true", help="time near_dedup only")
     parser.add_argument("--mllib-tables", type=int, default=None)
+    parser.add_argument(
+        "--engines",
+        default="jvm,sql",
+        help="near_dedup engines to time, in order (jvm: Java MinHasher, sql: numpy over Arrow); "
+        "MLlib's speed-up is against the first",
+    )
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
@@ -231,9 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         help="log near_dedup's steps with timestamps and list the longest Spark jobs (event log)",
     )
     args = parser.parse_args(argv)
-    if args.profile:
-        logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
-        logging.getLogger("dq_engine.dedup").setLevel(logging.INFO)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not engines or any(e not in ("jvm", "sql", "auto") for e in engines):
+        parser.error("--engines takes a comma-separated list of jvm, sql, auto")
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
+    # near_dedup logs its step seconds (signatures, candidates, ...) at INFO
+    logging.getLogger("dq_engine.dedup").setLevel(logging.INFO)
 
     from dq_engine.config import LakehouseSettings, load_config
     from dq_engine.dedup.near import NearDedupParams
@@ -301,16 +312,18 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, float, Peaks, dedup_truth.Scores | None]] = []
     subset_scores: list[tuple[str, dedup_truth.Scores]] = []
     try:
-        with sampler.phase() as peaks:
-            t0 = time.perf_counter()
-            run_near_dedup(spark, config, corpus_path, work / "near_out", args.threshold)
-            near_s = time.perf_counter() - t0
-        near_scores = dedup_truth.score(truth, *read_prediction(work / "near_out")) if truth else None
-        if rw_truth:
-            subset_scores.append(
-                ("near_dedup", dedup_truth.score_subset(rw_truth, *read_prediction(work / "near_out")))
-            )
-        rows.append(("near_dedup (apply-stage)", near_s, peaks, near_scores))
+        for engine in engines:
+            out = work / f"near_out_{engine}"
+            with sampler.phase() as peaks:
+                t0 = time.perf_counter()
+                run_near_dedup(spark, config, corpus_path, out, args.threshold, engine)
+                near_s = time.perf_counter() - t0
+            near_scores = dedup_truth.score(truth, *read_prediction(out)) if truth else None
+            if rw_truth:
+                subset_scores.append(
+                    (f"near_dedup {engine}", dedup_truth.score_subset(rw_truth, *read_prediction(out)))
+                )
+            rows.append((f"near_dedup engine={engine} (apply-stage)", near_s, peaks, near_scores))
         if not args.no_mllib:
             with sampler.phase() as peaks:
                 join_s, mllib_s = run_mllib(spark, corpus_path, work, args.threshold, tables)
@@ -353,12 +366,17 @@ def main(argv: list[str] | None = None) -> None:
             f"| {name} | {secs:.1f} | {_gib(p.python_rss)} | {_gib(p.jvm_rss)} | {_gib(p.jvm_heap)} | "
             f"{_gib(p.workers_rss)} | {acc} |"
         )
+    n_near = len(engines)
+    if n_near > 1:
+        print()
+        for name, secs, _, _ in rows[1:n_near]:
+            print(f"{name} / {rows[0][0]}: {secs / rows[0][1]:.2f}x")
     if not args.no_mllib:
         near = rows[0][1]
         print()
         print(
-            f"speed-up (MLlib / near_dedup): join only {rows[1][1] / near:.2f}x, "
-            f"with components {rows[2][1] / near:.2f}x"
+            f"speed-up (MLlib / {rows[0][0]}): join only {rows[n_near][1] / near:.2f}x, "
+            f"with components {rows[n_near + 1][1] / near:.2f}x"
         )
     for name, _, _, s in rows:
         if s:

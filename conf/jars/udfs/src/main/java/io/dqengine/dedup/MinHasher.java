@@ -206,7 +206,8 @@ public final class MinHasher implements UDF1<String, Object> {
 
   /** Normalized code points of {@code text} into {@code s.cps}; returns their count. */
   private static int normalize(String text, Scratch s) {
-    String nfkd = Normalizer.normalize(text, Normalizer.Form.NFKD);
+    // ASCII text is its own NFKD form: skip the normalizer's allocation for it
+    String nfkd = isAscii(text) ? text : Normalizer.normalize(text, Normalizer.Form.NFKD);
     if (s.cps.length < nfkd.length()) {
       s.cps = new int[nfkd.length()];
     }
@@ -216,8 +217,16 @@ public final class MinHasher implements UDF1<String, Object> {
     for (int i = 0; i < nfkd.length(); ) {
       int cp = nfkd.codePointAt(i);
       i += Character.charCount(cp);
-      int lower = Character.toLowerCase(cp);
-      if (isWordCodePoint(lower)) {
+      int lower;
+      boolean word;
+      if (cp < 0x80) {
+        lower = cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+        word = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9');
+      } else {
+        lower = Character.toLowerCase(cp);
+        word = isWordCodePoint(lower);
+      }
+      if (word) {
         if (pendingSpace && n > 0) {
           cps[n++] = ' ';
         }
@@ -228,6 +237,15 @@ public final class MinHasher implements UDF1<String, Object> {
       }
     }
     return n;
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean charUnits(int[] cps, int n) {
