@@ -69,7 +69,7 @@ package: setup ## wheel, --py-files zip, conf zip and jar list into dist/ (READM
 
 N ?= 100000
 BENCH_DEDUP_ARGS ?=
-bench-dedup: venv ## near_dedup vs Spark MLlib MinHashLSH: time, memory, accuracy (N=100000; BENCH_DEDUP_ARGS=--no-truth)
+bench-dedup: setup ## near_dedup (jvm and sql engines) vs Spark MLlib MinHashLSH: time, memory, accuracy (N=100000; BENCH_DEDUP_ARGS="--no-truth --engines jvm")
 	$(BIN)/python -m bench.bench_dedup --n $(N) $(BENCH_DEDUP_ARGS)
 
 BENCH_FILTERS_ARGS ?=
