@@ -233,6 +233,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument(
+        "--shuffle-partitions",
+        type=int,
+        default=None,
+        help="spark.sql.shuffle.partitions (default: the local env's 4; 1M documents need more, see README)",
+    )
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument(
         "--profile",
@@ -294,6 +300,8 @@ def main(argv: list[str] | None = None) -> None:
         ],
     )
     conf = {**config.spark.conf, "spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false"}
+    if args.shuffle_partitions:
+        conf["spark.sql.shuffle.partitions"] = str(args.shuffle_partitions)
     if args.profile:
         (work / "events").mkdir(exist_ok=True)
         conf |= {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(work / "events")}
