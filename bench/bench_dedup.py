@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
         "--shuffle-partitions",
         type=int,
         default=None,
-        help="spark.sql.shuffle.partitions (default: the local env's 4; 1M documents need more, see README)",
+        help="spark.sql.shuffle.partitions (default: 4 per 62,500 documents, at least 4: 64 at 1M, where the "
+        "local env's 4 runs out of memory; see README)",
     )
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument(
@@ -300,8 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         ],
     )
     conf = {**config.spark.conf, "spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false"}
-    if args.shuffle_partitions:
-        conf["spark.sql.shuffle.partitions"] = str(args.shuffle_partitions)
+    conf["spark.sql.shuffle.partitions"] = str(args.shuffle_partitions or max(4, 4 * (args.n // 62_500)))
     if args.profile:
         (work / "events").mkdir(exist_ok=True)
         conf |= {"spark.eventLog.enabled": "true", "spark.eventLog.dir": str(work / "events")}
