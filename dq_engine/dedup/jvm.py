@@ -14,6 +14,9 @@ error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from pyspark.sql import Column, SparkSession
 from pyspark.sql.types import ArrayType, IntegerType, LongType, StringType, StructField, StructType
 
@@ -34,21 +37,23 @@ BANDS_TYPE = StructType(
 SHINGLES_TYPE = ArrayType(LongType(), False)
 
 
-def _csv(values: object) -> str:
-    return ",".join(str(int(v)) for v in values)  # type: ignore[attr-defined]
+def _csv(values: Iterable[Any]) -> str:
+    return ",".join(str(int(v)) for v in values)
 
 
 def hasher_config(spec: LshSpec | ShingleSpec) -> str:
     """The constructor argument of ``MinHasher``: ``bands`` mode for an :class:`LshSpec`,
     ``shingles`` mode for a :class:`ShingleSpec`."""
+    a: Iterable[Any] = ()
+    b: Iterable[Any] = ()
+    mult: Iterable[Any] = ()
+    bands = rows = 0
     if isinstance(spec, LshSpec):
         shingles, mode = spec.shingles, "bands"
         a, b = permutations(spec.num_perm, spec.seed)
         bands, rows, mult = spec.bands, spec.rows, band_multipliers(spec.rows)
     else:
         shingles, mode = spec, "shingles"
-        a = b = mult = []  # type: ignore[assignment]
-        bands = rows = 0
     fields = [
         mode,
         shingles.unit,

@@ -2,8 +2,10 @@
 
 Steps (each a distributed Spark step; see README "Near-duplicate detection" for the 1B-document view):
 
-1. signatures: ``mapInArrow`` over ``doc_id, text`` -> shingles, MinHash, band hashes (numpy, whole
-   Arrow batches; :mod:`dq_engine.dedup.arrow_batches`), written once to the run's checkpoint folder;
+1. signatures: ``doc_id, text`` -> shingles, MinHash, band hashes, written once to the run's checkpoint
+   folder; by the Java UDF ``io.dqengine.dedup.MinHasher`` (``engine: jvm``, :mod:`dq_engine.dedup.jvm`)
+   or by numpy over whole Arrow batches in ``mapInArrow`` (``engine: sql``, the reference;
+   :mod:`dq_engine.dedup.arrow_batches`), which give identical hashes;
 2. candidates: rows ``(band, band_hash, doc_id)`` of this batch plus the matching rows of
    ``silver.minhash_index`` (earlier batches); per bucket one partially-aggregated ``count/min``;
    a bucket of at most ``pair_bucket_size`` (64) members emits all its pairs, a larger one links every
