@@ -22,7 +22,8 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 
 
 @lru_cache(maxsize=16)
-def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` uint32 constants of the ``num_perm`` hash functions (``a`` odd)."""
     rng = np.random.Generator(np.random.PCG64(seed))
     a = rng.integers(1, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
     b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32)
@@ -35,7 +36,7 @@ def signatures(offsets: np.ndarray, hashes: np.ndarray, num_perm: int, seed: int
     sig = np.full((docs, num_perm), _MAX32, dtype=np.uint32)
     if len(hashes) == 0:
         return sig
-    a, b = _permutations(num_perm, seed)
+    a, b = permutations(num_perm, seed)
     h32 = (hashes >> np.uint64(32)).astype(np.uint32)
     doc_of = np.repeat(np.arange(docs), np.diff(offsets))
     # (num_perm, chunk) layout: the per-document minimum is then a reduceat along contiguous rows,
@@ -53,11 +54,6 @@ def signatures(offsets: np.ndarray, hashes: np.ndarray, num_perm: int, seed: int
             out[:, chunk_docs] = np.minimum(out[:, chunk_docs], np.minimum.reduceat(x, first, axis=1))
     sig[:] = out.T
     return sig
-
-
-def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(a, b)`` uint32 constants of the ``num_perm`` hash functions (``a`` odd)."""
-    return _permutations(num_perm, seed)
 
 
 def band_multipliers(rows: int) -> np.ndarray:

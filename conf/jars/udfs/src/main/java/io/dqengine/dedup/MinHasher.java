@@ -54,7 +54,6 @@ public final class MinHasher implements UDF1<String, Object> {
     {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x3FFFF}
   };
 
-  private final String config;
   private final boolean bandsMode;
   private final int unit; // 0 word, 1 char, 2 auto
   private final int wordNgram;
@@ -76,7 +75,6 @@ public final class MinHasher implements UDF1<String, Object> {
    *     Numbers are unsigned decimal.
    */
   public MinHasher(String config) {
-    this.config = config;
     String[] f = config.trim().split(" ");
     if (f.length != 12) {
       throw new IllegalArgumentException("MinHasher: expected 12 fields, got " + f.length);
@@ -150,11 +148,6 @@ public final class MinHasher implements UDF1<String, Object> {
       out[i] = Long.parseUnsignedLong(parts[i]);
     }
     return out;
-  }
-
-  /** The configuration string this instance was built from. */
-  public String config() {
-    return config;
   }
 
   // -- scratch, per thread (a UDF instance is shared by the tasks of one executor) -----------------
@@ -277,31 +270,18 @@ public final class MinHasher implements UDF1<String, Object> {
         raw += cp * power;
         power *= byteMult;
         length += 1;
-      } else if (cp < 0x800) {
-        raw += (0xC0 | (cp >>> 6)) * power;
-        power *= byteMult;
-        raw += (0x80 | (cp & 0x3F)) * power;
-        power *= byteMult;
-        length += 2;
-      } else if (cp < 0x10000) {
-        raw += (0xE0 | (cp >>> 12)) * power;
-        power *= byteMult;
-        raw += (0x80 | ((cp >>> 6) & 0x3F)) * power;
-        power *= byteMult;
-        raw += (0x80 | (cp & 0x3F)) * power;
-        power *= byteMult;
-        length += 3;
-      } else {
-        raw += (0xF0 | (cp >>> 18)) * power;
-        power *= byteMult;
-        raw += (0x80 | ((cp >>> 12) & 0x3F)) * power;
-        power *= byteMult;
-        raw += (0x80 | ((cp >>> 6) & 0x3F)) * power;
-        power *= byteMult;
-        raw += (0x80 | (cp & 0x3F)) * power;
-        power *= byteMult;
-        length += 4;
+        continue;
       }
+      // UTF-8: a lead byte, then `continuation` bytes of 6 bits each, most significant first
+      int continuation = cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
+      int lead = cp < 0x800 ? 0xC0 : cp < 0x10000 ? 0xE0 : 0xF0;
+      raw += (lead | (cp >>> (6 * continuation))) * power;
+      power *= byteMult;
+      for (int k = continuation - 1; k >= 0; k--) {
+        raw += (0x80 | ((cp >>> (6 * k)) & 0x3F)) * power;
+        power *= byteMult;
+      }
+      length += continuation + 1;
     }
     return splitmix64(raw ^ (length * GOLDEN));
   }
