@@ -7,6 +7,7 @@ in ``ops.runs``. Each step is incremental, so rerunning on the same landing data
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
@@ -15,14 +16,14 @@ from pyspark.sql import SparkSession
 
 from dq_engine.config.loader import load_pipeline, suite_path
 from dq_engine.config.models import AppConfig
-from dq_engine.core.audit import AuditFailedError, AuditResult, run_audit
+from dq_engine.core.audit import AuditFailedError, AuditResult, plan_audit, run_audit
 from dq_engine.core.context import RunContext, new_run_id
-from dq_engine.core.curate import CurateResult, run_curate
+from dq_engine.core.curate import CurateResult, plan_curate, run_curate, skipped_curate
 from dq_engine.core.pipeline import Pipeline
-from dq_engine.ingest.job import IngestResult, run_ingest
+from dq_engine.ingest.job import IngestResult, run_ingest, skip_reason, skipped_ingest
 from dq_engine.metrics.mlflow_sink import mlflow_run
 from dq_engine.spark.session import build_session
-from dq_engine.versioning.lease import hold
+from dq_engine.versioning.lease import LEASE_TABLE, current_state, hold
 from dq_engine.versioning.runs import record_run
 from dq_engine.versioning.tables import Tables
 
@@ -58,6 +59,9 @@ class JobReport:
     job: str
     status: str = "running"
     message: str | None = None
+    #: every step found nothing new before the lease was taken: no lease event, no ``ops.runs`` row,
+    #: no Delta commit at all (the MLflow run still records it)
+    nothing_new: bool = False
     ingest: IngestResult | None = None
     curate: CurateResult | None = None
     audit: AuditResult | None = None
@@ -96,7 +100,9 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
     which Error-level constraints failed. Other errors propagate after the MLflow run is marked FAILED
     and ``ops.runs`` has a ``failed`` row.
 
-    The job holds the lakehouse's writer lease (:mod:`dq_engine.versioning.lease`) throughout.
+    The job holds the lakehouse's writer lease (:mod:`dq_engine.versioning.lease`) throughout, except
+    when every step finds nothing new before it is taken (:func:`nothing_new`): such a run commits
+    nothing to the lakehouse, not even the lease or ``ops.runs``, and reports ``nothing_new``.
 
     Raises:
         LeaseHeldError: another run holds the lease (nothing was written, no MLflow run was opened).
@@ -109,8 +115,11 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
     pipeline_settings = load_pipeline(config) if job in ("curate", "run") else None
     pipeline = Pipeline.from_settings(pipeline_settings) if pipeline_settings else None
     report = JobReport(run_id=ctx.run_id, job=job)
+    idle = nothing_new(ctx, job, pipeline)
+    report.nothing_new = idle is not None
     # One writer per lakehouse: a second run fails here (or waits), before any MLflow run or ops row.
-    with hold(tables, ctx.run_id, job) as lease:
+    # A run with nothing to do writes nothing, so it needs no lease.
+    with nullcontext(None) if idle is not None else hold(tables, ctx.run_id, job) as lease:
         report.locations = {name: tables.describe(name) for name in TABLES_REPORTED}
         report.versions_before = _versions(tables)
         tags = {"dq_engine.job": job, "dq_engine.run_id": ctx.run_id, "dq_engine.env": config.env}
@@ -134,10 +143,16 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
             sink.log_dict(resolved, "config/resolved.json")
             if pipeline_settings is not None:
                 sink.log_dict(pipeline_settings.model_dump(mode="json"), "config/pipeline.json")
+            if idle is not None:
+                sink.set_tags({"dq_engine.nothing_new": "true"})
             try:
-                for step in STEPS[job]:
-                    lease.check()
-                    _run_step(step, ctx, pipeline, report)
+                if idle is not None:
+                    report.ingest, report.curate, report.audit = idle
+                else:
+                    assert lease is not None
+                    for step in STEPS[job]:
+                        lease.check()
+                        _run_step(step, ctx, pipeline, report)
                 report.status = "succeeded"
             except AuditFailedError as exc:
                 report.status = "audit_failed"
@@ -174,6 +189,53 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
                 sink.set_tags({"dq_engine.status": report.status})
                 sink.log_text(format_summary(report), "summary.txt")
     return report
+
+
+def nothing_new(
+    ctx: RunContext, job: Job, pipeline: Pipeline | None
+) -> tuple[IngestResult | None, CurateResult | None, AuditResult | None] | None:
+    """Each step's skipped result when none of ``job``'s steps has anything to do; None otherwise.
+
+    Asked before the lease is taken, with reads only: the landing folders against the stream
+    checkpoints (a file listing), then the lease's state, the curate and publish watermarks and the
+    tables' commit logs. The cheapest question goes first and the first step with work ends the
+    probe. A step counts as idle only when its watermark in ``ops.runs`` already covers its input, so a
+    run killed between its output commit and its ``ops.runs`` row still goes the full way (which
+    records the watermark). A lease held by a live run also sends the run the full way, where it waits
+    or is refused as before. Any error here does the same: the full run raises it under the lease.
+    """
+    tables = ctx.tables
+    steps = STEPS[job]
+    try:
+        ingest = curate = audit = None
+        if "ingest" in steps:
+            reasons = [skip_reason(ctx, source) for source in ctx.config.ingest.sources]
+            if any(reason is None for reason in reasons):
+                return None
+            ingest = skipped_ingest(ctx, [r for r in reasons if r is not None])
+        if tables.settings.lease.enabled and tables.exists(LEASE_TABLE):
+            state = current_state(tables)
+            if state is not None and state.held(datetime.now(timezone.utc)):
+                return None
+        if "curate" in steps:
+            assert pipeline is not None
+            plan = plan_curate(tables)
+            if plan.skipped is None or not _covers(plan.bronze_from, plan.bronze_to):
+                return None
+            curate = skipped_curate(tables, pipeline, plan)
+        if "audit" in steps:
+            _suite, audit, marks = plan_audit(ctx)
+            if audit.skipped is None or not _covers(marks.get("silver_documents"), audit.silver_to):
+                return None
+    except Exception as exc:  # noqa: BLE001 - the full run meets the same error under the lease
+        log.debug("nothing_new probe: %s: %s", type(exc).__name__, exc)
+        return None
+    return ingest, curate, audit
+
+
+def _covers(watermark: int | None, newest: int | None) -> bool:
+    """Whether a step's watermark reaches its input's newest version (true for an absent input)."""
+    return newest is None or (watermark is not None and watermark >= newest)
 
 
 def _run_step(step: str, ctx: RunContext, pipeline: Pipeline | None, report: JobReport) -> None:
@@ -247,6 +309,8 @@ def format_summary(report: JobReport) -> str:
             lines += aud.report_lines()  # warnings (measured vs asserted) and skipped constraints
     if report.message:
         lines.append(report.message)
+    if report.nothing_new:
+        lines.append("nothing new: no lease taken and nothing committed (ops.runs unchanged)")
     lines.append("tables (version before -> after):")
     for name, loc in report.locations.items():
         before, after = report.versions_before.get(name), report.versions_after.get(name)
@@ -261,4 +325,4 @@ def format_summary(report: JobReport) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["JobReport", "format_summary", "run_job", "session_for", "suite_path"]
+__all__ = ["JobReport", "format_summary", "nothing_new", "run_job", "session_for", "suite_path"]

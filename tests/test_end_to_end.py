@@ -74,8 +74,13 @@ def test_second_run_is_a_noop(spark: SparkSession, sample_run) -> None:  # type:
     config, first = sample_run
     tables = Tables(spark, config.lakehouse)
     gold_rows = tables.read("gold_documents").count()
+    ops = {name: tables.current_version(name) for name in ("ops_runs", "ops_lease")}
     again = run_job("run", config, spark)
     assert again.status == "succeeded"
+    # found before the lease was taken: not even the lease or ops.runs got a commit
+    assert again.nothing_new
+    assert {name: tables.current_version(name) for name in ops} == ops
+    assert "nothing new: no lease taken" in format_summary(again)
     assert again.ingest.records_read == 0
     assert again.curate.skipped and again.audit.skipped
     for name in (

@@ -182,6 +182,32 @@ def _published_through(tables: Tables, watermark_version: int | None) -> int | N
     return committed if watermark_version is None else max(watermark_version, committed)
 
 
+def plan_audit(ctx: RunContext) -> tuple[SuiteSpec, AuditResult, dict[str, int | None]]:
+    """The suite, the result so far (``silver_from``/``silver_to``, or ``skipped`` with the reason) and
+    the publish watermarks in ``ops.runs`` (``silver_documents``, ``silver_rejections``).
+
+    Reads only, so a run can ask before it takes the lease whether it has anything to do.
+
+    Raises:
+        InconsistentLakehouseError: silver was restored outside the engine after the last publish.
+    """
+    tables = ctx.tables
+    suite = load_suite_file(suite_path(ctx.config))
+    result = AuditResult(suite=suite.name)
+    silver_to = tables.current_version("silver_documents")
+    result.gold_version = tables.current_version("gold_documents")
+    if silver_to is None:
+        result.skipped = "silver.documents does not exist yet"
+        return suite, result, {}
+    marks = watermarks(tables, "publish", ("silver_documents", "silver_rejections"))
+    silver_from = _published_through(tables, marks["silver_documents"])
+    result.silver_from, result.silver_to = silver_from, silver_to
+    check_silver_consistent(tables, silver_from)
+    if silver_from is not None and silver_from >= silver_to:
+        result.skipped = f"silver.documents has nothing new since version {silver_from}"
+    return suite, result, marks
+
+
 def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     """Audit the silver rows appended since the last publish; publish them to gold if they pass.
 
@@ -194,21 +220,11 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
         AuditFailedError: an Error-level constraint failed (results are still stored).
     """
     tables = ctx.tables
-    suite_file = suite_path(ctx.config)
-    suite = load_suite_file(suite_file)
-    result = AuditResult(suite=suite.name)
-    silver_to = tables.current_version("silver_documents")
-    result.gold_version = tables.current_version("gold_documents")
-    if silver_to is None:
-        result.skipped = "silver.documents does not exist yet"
+    suite, result, marks = plan_audit(ctx)
+    if result.skipped is not None:
         return result
-    marks = watermarks(tables, "publish", ("silver_documents", "silver_rejections"))
-    silver_from = _published_through(tables, marks["silver_documents"])
-    result.silver_from, result.silver_to = silver_from, silver_to
-    check_silver_consistent(tables, silver_from)
-    if silver_from is not None and silver_from >= silver_to:
-        result.skipped = f"silver.documents has nothing new since version {silver_from}"
-        return result
+    silver_from, silver_to = result.silver_from, result.silver_to
+    assert silver_to is not None
 
     batch = tables.read_appended("silver_documents", silver_from, silver_to)
     frame, result.rejections_to = audit_frame(ctx, suite, batch, marks["silver_rejections"])

@@ -23,6 +23,7 @@ from dq_engine.core.provenance import (
 )
 from dq_engine.core.stage import Stage
 from dq_engine.versioning.runs import watermark
+from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,52 @@ def curate_ranges(
     return ranges
 
 
+@dataclass(frozen=True)
+class CuratePlan:
+    """What the next curate would read: bronze versions ``ranges`` (oldest first) in restore ``epoch``.
+
+    ``skipped`` says why there is nothing to curate (then ``ranges`` is empty).
+    """
+
+    bronze_from: int | None
+    bronze_to: int | None
+    ranges: list[tuple[int | None, int]]
+    epoch: int
+    skipped: str | None
+
+
+def plan_curate(tables: Tables) -> CuratePlan:
+    """Where curate stands: the watermark, the newest bronze version, and the ranges in between.
+
+    Reads only (``ops.runs``, the output tables' commit logs), so a run can ask before it takes the
+    lease whether it has anything to do.
+
+    Raises:
+        InconsistentLakehouseError: an output was restored outside the engine (see
+            :func:`~dq_engine.core.provenance.check_outputs_consistent`).
+    """
+    bronze_to = tables.current_version("bronze_documents")
+    if bronze_to is None:
+        return CuratePlan(None, None, [], 0, "bronze.documents does not exist yet")
+    bronze_from = watermark(tables, "curate", "bronze_documents")
+    holdings = output_holdings(tables)
+    check_outputs_consistent(tables, holdings, bronze_from)
+    epoch = current_epoch(holdings)
+    ranges = curate_ranges(bronze_from, committed_bronze_version(holdings), bronze_to)
+    skipped = None if ranges else f"no new bronze versions since {bronze_from}"
+    return CuratePlan(bronze_from, bronze_to, ranges, epoch, skipped)
+
+
+def skipped_curate(tables: Tables, pipeline: Pipeline, plan: CuratePlan) -> CurateResult:
+    """The result of a curate that ``plan`` says has nothing to do."""
+    result = CurateResult(pipeline=pipeline.name, skipped=plan.skipped)
+    if plan.bronze_to is not None:
+        result.bronze_from, result.bronze_to = plan.bronze_from, plan.bronze_to
+        result.silver_version = tables.current_version("silver_documents")
+        result.rejections_version = tables.current_version("silver_rejections")
+    return result
+
+
 def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
     """Curate the bronze rows appended since the last successful curate.
 
@@ -159,23 +206,13 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
     the watermark is completed before newer bronze versions (:func:`curate_ranges`).
     """
     tables = ctx.tables
+    plan = plan_curate(tables)
+    if plan.skipped is not None:
+        return skipped_curate(tables, pipeline, plan)
     result = CurateResult(pipeline=pipeline.name)
-    bronze_to = tables.current_version("bronze_documents")
-    if bronze_to is None:
-        result.skipped = "bronze.documents does not exist yet"
-        return result
-    bronze_from = watermark(tables, "curate", "bronze_documents")
-    holdings = output_holdings(tables)
-    check_outputs_consistent(tables, holdings, bronze_from)
-    committed = committed_bronze_version(holdings)
-    epoch = current_epoch(holdings)
-    ranges = curate_ranges(bronze_from, committed, bronze_to)
-    result.bronze_from, result.bronze_to = bronze_from, bronze_to
-    if not ranges:
-        result.skipped = f"no new bronze versions since {bronze_from}"
-        result.silver_version = tables.current_version("silver_documents")
-        result.rejections_version = tables.current_version("silver_rejections")
-        return result
+    ranges, epoch, bronze_to = plan.ranges, plan.epoch, plan.bronze_to
+    assert bronze_to is not None
+    result.bronze_from, result.bronze_to = plan.bronze_from, bronze_to
     if len(ranges) > 1 or ranges[0][1] != bronze_to:
         log.warning(
             "curate: completing the interrupted curate of bronze versions (%s, %s] first",

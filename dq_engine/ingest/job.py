@@ -212,6 +212,17 @@ def skip_reason(ctx: RunContext, source: SourceSettings) -> str | None:
     return None
 
 
+def skipped_ingest(ctx: RunContext, reasons: list[str]) -> IngestResult:
+    """The result of an ingest whose every source has a :func:`skip_reason` (one per source, in order)."""
+    sources = ctx.config.ingest.sources
+    return IngestResult(
+        run_id=ctx.run_id,
+        sources=[start_source(ctx, s, None, r)[0] for s, r in zip(sources, reasons, strict=True)],
+        bronze_version=ctx.tables.current_version("bronze_documents"),
+        quarantine_version=ctx.tables.current_version("bronze_quarantine"),
+    )
+
+
 def start_source(
     ctx: RunContext, source: SourceSettings, reader: SourceReader | None, skipped: str | None = None
 ) -> tuple[SourceIngestResult, StreamingQuery | None]:

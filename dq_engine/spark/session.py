@@ -17,6 +17,7 @@ import pyspark
 from pyspark.java_gateway import ensure_callback_server_started
 from pyspark.sql import SparkSession
 
+from dq_engine.spark.cds import driver_java_options
 from dq_engine.spark.jars import find_jars
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,12 @@ def build_session(
             # python3 on PATH. Never on a cluster: executors there have their own interpreter.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     merged = {**DELTA_CONF, **DEFAULT_CONF, f"spark.hadoop.{CODECS_KEY}": ZSTD_CODEC, **(conf or {})}
-    if "spark.jars" not in merged and "PYSPARK_GATEWAY_PORT" not in os.environ:
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
         # Under spark-submit the JVM already started with --jars / the cluster's libraries; a jars
         # folder beside the code (absent when it runs from a --py-files zip) is not needed there.
-        merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
+        if "spark.jars" not in merged:
+            merged["spark.jars"] = ",".join(str(j) for j in find_jars(jars_dir))
+        _add_class_archive(merged, jars_dir)
     for key, value in merged.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -96,6 +99,15 @@ def build_session(
     _BUILT_HERE.add(id(spark))
     _ensure_daemon_callback_server(spark)
     return spark
+
+
+def _add_class_archive(conf: dict[str, str], jars_dir: str | None) -> None:
+    """Map the driver's class-data-sharing archive (:mod:`dq_engine.spark.cds`) into a JVM we launch."""
+    key = "spark.driver.extraJavaOptions"
+    given = conf.get(key, "")
+    options = driver_java_options(jars_dir)
+    if options and "SharedArchiveFile" not in given and "ArchiveClassesAtExit" not in given:
+        conf[key] = f"{given} {options}".strip()
 
 
 def _jvm_has_class(spark: SparkSession, name: str) -> bool:
