@@ -1,6 +1,6 @@
 """Throughput of the whole pipeline next to its I/O floor: ``make bench-pipeline [N=100000]``.
 
-    .venv/bin/python -m bench.pipeline_bench [--n 100000] [--files 8] [--cores 2] [--skip-stages]
+    .venv/bin/python -m bench.pipeline_bench [--n 100000] [--files 8] [--cores 2] [--skip-stages] [--no-cli]
 
 Generates ``--n`` documents with :mod:`bench.dedup_corpus` (English-like prose, median ~300 words, with
 exact and near duplicates, short and empty texts) as ``--files`` JSON-lines files, plus an increment of
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cores", type=int, default=2, help="local[cores]")
     parser.add_argument("--skip-stages", action="store_true", help="no per-stage breakdown")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--no-cli", action="store_true", help="only the in-process steps (1-5)")
     args = parser.parse_args(argv)
 
     from dq_engine.config import load_config
@@ -240,8 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         decided.write.format("delta").save(str(out))
                     finally:
-                        for s in pipeline.stages:
-                            s.cleanup(ctx)
+                        pipeline.cleanup(ctx)
 
                 timed(f"  + {label} alone", bronze_rows, one_stage, floor="floor curate")
     finally:
@@ -275,17 +275,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: {seconds:.1f} s", flush=True)
         return step
 
-    cli_landing = work / "cli-landing"
-    shutil.copytree(landing, cli_landing)
-    root_b = work / "b"
-    run_cli("run (end to end, default pipeline)", root_b, args.n, cli_landing, floor="floor ingest + curate")
-    run_cli("run, nothing new", root_b, 0, cli_landing)
-    for f in increment.iterdir():
-        shutil.copy(f, cli_landing / f.name)
-    n_inc = max(args.n // 10, 1)
-    after = run_cli(f"run, +{n_inc} after {args.n}", root_b, n_inc, cli_landing)
-    alone = run_cli(f"run, +{n_inc} after none", work / "c", n_inc, increment)
-    after.floor, after.ratio = "the same increment after none", after.seconds / alone.seconds
+    if not args.no_cli:
+        cli_landing = work / "cli-landing"
+        shutil.copytree(landing, cli_landing)
+        root_b = work / "b"
+        run_cli(
+            "run (end to end, default pipeline)", root_b, args.n, cli_landing, floor="floor ingest + curate"
+        )
+        run_cli("run, nothing new", root_b, 0, cli_landing)
+        for f in increment.iterdir():
+            shutil.copy(f, cli_landing / f.name)
+        n_inc = max(args.n // 10, 1)
+        after = run_cli(f"run, +{n_inc} after {args.n}", root_b, n_inc, cli_landing)
+        alone = run_cli(f"run, +{n_inc} after none", work / "c", n_inc, increment)
+        after.floor, after.ratio = "the same increment after none", after.seconds / alone.seconds
 
     floors = {s.name.split(" (")[0]: s.seconds for s in steps if s.name.startswith("floor")}
     floors["floor ingest + curate"] = floors.get("floor ingest", 0) + floors.get("floor curate", 0)

@@ -66,8 +66,7 @@ def apply_to_file(
     try:
         out.write.mode("overwrite").parquet(str(output_path))
     finally:
-        for stage in pipeline.stages:
-            stage.cleanup(ctx)
+        pipeline.cleanup(ctx)
     written = spark.read.parquet(str(output_path))
     counts = {
         str(r["decision_reason"]): int(r["n"])

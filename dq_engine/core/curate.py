@@ -305,8 +305,7 @@ def _curate_range(
         _append_side_outputs(ctx, pipeline, decided, bronze_to, metadata, result)
     finally:
         decided.unpersist()
-        for stage in pipeline.stages:
-            stage.cleanup(ctx)
+        pipeline.cleanup(ctx)
 
 
 __all__ = ["CURATE_APP_ID", "CURATE_OUTPUTS", "CurateResult", "curate_app_id", "curate_ranges", "run_curate"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -40,6 +41,7 @@ class Pipeline:
             )
         self.stages = stages
         self.name = name
+        self._persisted: list[DataFrame] = []
 
     @classmethod
     def from_settings(cls, settings: PipelineSettings) -> Pipeline:
@@ -62,15 +64,33 @@ class Pipeline:
             have.update(stage.added_columns())
 
     def annotate(self, df: DataFrame, ctx: RunContext) -> DataFrame:
-        """Apply every stage in order; no row is dropped."""
+        """Apply every stage in order; no row is dropped.
+
+        The input of a stage that reads it twice (:attr:`Stage.reads_input_twice`: exact and near dedup
+        join an aggregate back to the rows) is persisted when a stage ran before it, so the stages
+        upstream (regex passes, Python UDFs) run once per document, not once per use. The frames are
+        persisted ``MEMORY_AND_DISK`` (blocks beyond the executors' storage memory go to local disk) and
+        released by :meth:`cleanup`.
+        """
         self.check_columns(df.columns)
         upstream: list[str] = []
-        for stage in self.stages:
+        for i, stage in enumerate(self.stages):
+            if stage.reads_input_twice and i > 0:
+                df = df.persist(StorageLevel.MEMORY_AND_DISK)
+                self._persisted.append(df)
             stage.upstream_reason_columns = tuple(upstream)
             df = stage.apply(df, ctx)
             if isinstance(stage, Filter):
                 upstream.append(stage.reason_column)
         return df
+
+    def cleanup(self, ctx: RunContext) -> None:
+        """Release what :meth:`annotate` persisted and every stage's scratch state (:meth:`Stage.cleanup`);
+        called once everything computed from the annotated batch has been written."""
+        while self._persisted:
+            self._persisted.pop().unpersist()
+        for stage in self.stages:
+            stage.cleanup(ctx)
 
     def decide(self, annotated: DataFrame, ctx: RunContext) -> Decision:
         """Split annotated rows into kept documents and one rejection row per dropped document.

@@ -42,6 +42,10 @@ class Stage(ABC):
     #: Reason columns of the filters that run before this stage; set by the pipeline before ``apply`` so a
     #: stage can leave documents that are already being dropped out of its work (e.g. dedup keepers).
     upstream_reason_columns: tuple[str, ...] = ()
+    #: The stage uses its input twice (an aggregate over the batch joined back to its rows). Spark does
+    #: not share the work under the two uses, so everything upstream would run twice; the pipeline
+    #: persists such a stage's input once instead (:meth:`~dq_engine.core.pipeline.Pipeline.annotate`).
+    reads_input_twice: ClassVar[bool] = False
 
     def __init__(self, params: BaseModel | Mapping[str, Any] | None = None, label: str | None = None):
         if isinstance(params, BaseModel):

@@ -50,6 +50,7 @@ class ExactDedup(Filter):
     requires = (C.DOC_ID, C.TEXT)
     adds = (C.TEXT_HASH, "exact_dup_of")
     reasons = ("exact_duplicate",)
+    reads_input_twice = True  # keepers per hash, joined back to the rows
 
     def _prior(self, df: DataFrame, ctx: RunContext) -> DataFrame | None:
         p = self.params

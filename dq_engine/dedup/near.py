@@ -154,6 +154,7 @@ class NearDedup(Filter):
     requires = (C.DOC_ID, C.TEXT)
     adds = (CLUSTER_ID, NEAR_DUP_OF)
     reasons = ("near_duplicate",)
+    reads_input_twice = True  # signatures from the batch, assignments joined back to its rows
     _persisted: DataFrame | None = None
 
     @property
