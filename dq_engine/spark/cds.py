@@ -1,14 +1,14 @@
 """A class-data-sharing archive for the local driver JVM: seconds off every embedded session start.
 
-A local run spends several seconds of its start-up loading and verifying the same ~25,000 classes
-(Spark SQL, Delta, Deequ, Hadoop) that every run loads. JDK 13+ can dump the classes one run loaded into
-an archive (``-XX:ArchiveClassesAtExit``) and map it into later JVMs (``-XX:SharedArchiveFile``), which
-then skip parsing and verifying them. ``make setup`` trains one next to the jars (``python -m
-dq_engine.spark.cds``
-via ``make cds``: the pipeline on the bundled sample, twice, in a scratch lakehouse);
+A local run spends seconds of its start-up loading and verifying the same classes (Spark SQL, Delta,
+Deequ, Hadoop) that every run loads. JDK 13+ can dump the classes one run loaded into an archive
+(``-XX:ArchiveClassesAtExit``) and map it into later JVMs (``-XX:SharedArchiveFile``), which then skip
+parsing and verifying them. ``make cds`` (part of ``make setup``) trains one next to the jars with
+:func:`main`: the pipeline on the bundled sample, twice, in a scratch lakehouse, in one JVM.
 :func:`driver_java_options` hands it to every session :func:`~dq_engine.spark.session.build_session`
 launches itself. The JVM checks the archive against its own build and class path and ignores it
-(silently, ``-Xshare:auto``) when they differ, so a stale archive costs the gain, never a failure.
+(silently, ``-Xshare:auto`` with its log off) when they differ, so a stale archive costs the gain,
+never a failure.
 
 Clusters and ``spark-submit`` start their JVMs themselves and are not affected. ``DQ_ENGINE_CDS=0``
 turns it off.
