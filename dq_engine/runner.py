@@ -7,10 +7,11 @@ in ``ops.runs``. Each step is incremental, so rerunning on the same landing data
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -30,6 +31,8 @@ from dq_engine.versioning.tables import Tables
 log = logging.getLogger(__name__)
 
 EXIT_AUDIT_FAILED = 2
+
+T = TypeVar("T")
 
 Job = Literal["ingest", "curate", "audit", "run"]
 STEPS: dict[str, tuple[str, ...]] = {
@@ -161,17 +164,27 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
             except Exception as exc:
                 report.status = "failed"
                 report.message = f"{type(exc).__name__}: {exc}"
-                record_run(
-                    tables,
-                    run_id=ctx.run_id,
-                    job=job,
-                    status="failed",
-                    started_at=ctx.started_at,
-                    message=report.message[:2000],
+                message = report.message[:2000]
+                _after_failure(
+                    "record the failed run in ops.runs",
+                    lambda: record_run(
+                        tables,
+                        run_id=ctx.run_id,
+                        job=job,
+                        status="failed",
+                        started_at=ctx.started_at,
+                        message=message,
+                    ),
+                    None,
                 )
                 raise
             finally:
-                report.versions_after = _versions(tables)
+                if report.status == "failed":
+                    report.versions_after = _after_failure(
+                        "read the tables' versions", lambda: _versions(tables), {}
+                    )
+                else:
+                    report.versions_after = _versions(tables)
                 sink.log_params({f"output_version.{k}": v for k, v in report.versions_after.items()})
                 for part in (report.ingest, report.curate, report.audit):
                     if part is not None:
@@ -189,6 +202,17 @@ def run_job(job: Job, config: AppConfig, spark: SparkSession | None = None) -> J
                 sink.set_tags({"dq_engine.status": report.status})
                 sink.log_text(format_summary(report), "summary.txt")
     return report
+
+
+def _after_failure(what: str, action: Callable[[], T], default: T) -> T:
+    """Bookkeeping after a step failed. When the failure took Spark down with it (an out-of-memory
+    error stops the SparkContext) the bookkeeping fails too; that second error is logged, never raised
+    over the first, so the caller sees what actually went wrong."""
+    try:
+        return action()
+    except Exception as exc:  # noqa: BLE001 - the original error is being raised
+        log.error("could not %s after the failure: %s: %s", what, type(exc).__name__, str(exc)[:300])
+        return default
 
 
 def nothing_new(

@@ -335,8 +335,15 @@ def hold(tables: Tables, run_id: str, job: str) -> Iterator[Lease]:
     lease.acquire()
     try:
         yield lease
-    finally:
-        lease.release()
+    except BaseException:
+        try:
+            lease.release()
+        except Exception as exc:  # noqa: BLE001 - e.g. the failure stopped the SparkContext
+            # The block's error is the one to report. The lease stays until it expires, or until the
+            # next run on this host sees this process gone and takes it over at once.
+            log.error("lease: not released after the failure (%s: %s)", type(exc).__name__, str(exc)[:300])
+        raise
+    lease.release()
 
 
 def break_lease(tables: Tables, run_id: str, attempts: int = 5) -> LeaseState | None:
