@@ -24,7 +24,7 @@ from dq_engine.core.pipeline import Pipeline
 from dq_engine.ingest.job import IngestResult, run_ingest, skip_reason, skipped_ingest
 from dq_engine.metrics.mlflow_sink import mlflow_run
 from dq_engine.spark.session import build_session
-from dq_engine.versioning.lease import LEASE_TABLE, current_state, hold
+from dq_engine.versioning.lease import current_state, hold
 from dq_engine.versioning.runs import record_run
 from dq_engine.versioning.tables import Tables
 
@@ -237,7 +237,7 @@ def nothing_new(
             if any(reason is None for reason in reasons):
                 return None
             ingest = skipped_ingest(ctx, [r for r in reasons if r is not None])
-        if tables.settings.lease.enabled and tables.exists(LEASE_TABLE):
+        if tables.settings.lease.enabled:
             state = current_state(tables)
             if state is not None and state.held(datetime.now(timezone.utc)):
                 return None

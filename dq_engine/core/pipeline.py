@@ -67,15 +67,15 @@ class Pipeline:
         """Apply every stage in order; no row is dropped.
 
         The input of a stage that reads it twice (:attr:`Stage.reads_input_twice`: exact and near dedup
-        join an aggregate back to the rows) is persisted when a stage ran before it, so the stages
-        upstream (regex passes, Python UDFs) run once per document, not once per use. The frames are
+        join an aggregate back to the rows) is persisted, so the stages upstream (regex passes, Python
+        UDFs) and the read run once per document, not once per use. The frames are
         persisted ``MEMORY_AND_DISK`` (blocks beyond the executors' storage memory go to local disk) and
         released by :meth:`cleanup`.
         """
         self.check_columns(df.columns)
         upstream: list[str] = []
-        for i, stage in enumerate(self.stages):
-            if stage.reads_input_twice and i > 0:
+        for stage in self.stages:
+            if stage.reads_input_twice:
                 df = df.persist(StorageLevel.MEMORY_AND_DISK)
                 self._persisted.append(df)
             stage.upstream_reason_columns = tuple(upstream)

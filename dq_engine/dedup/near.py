@@ -31,7 +31,6 @@ from functools import partial
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -154,8 +153,9 @@ class NearDedup(Filter):
     requires = (C.DOC_ID, C.TEXT)
     adds = (CLUSTER_ID, NEAR_DUP_OF)
     reasons = ("near_duplicate",)
-    reads_input_twice = True  # signatures from the batch, assignments joined back to its rows
-    _persisted: DataFrame | None = None
+    # signatures, candidate texts and keeper order from the batch, assignments joined back to its
+    # rows: the pipeline persists the batch once for all of them
+    reads_input_twice = True
 
     @property
     def status_column(self) -> str:
@@ -220,10 +220,7 @@ class NearDedup(Filter):
             for col in self.upstream_reason_columns:
                 if col in df.columns:
                     flagged = flagged | F.col(col).isNotNull()
-        docs = df.select(
-            C.DOC_ID, C.TEXT, self._order_key(df).alias("_order"), flagged.alias("_flagged")
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        self._persisted = docs
+        docs = df.select(C.DOC_ID, C.TEXT, self._order_key(df).alias("_order"), flagged.alias("_flagged"))
         log.info(
             "near_dedup %s: %d bands x %d rows, threshold %.2f",
             self.label,
@@ -391,10 +388,6 @@ class NearDedup(Filter):
         return {"silver_dedup_clusters": clusters, "silver_minhash_index": index}
 
     def cleanup(self, ctx: RunContext) -> None:
-        persisted = getattr(self, "_persisted", None)
-        if persisted is not None:
-            persisted.unpersist()
-            self._persisted = None
         try:
             delete_path(ctx.spark, self._run_dir(ctx))
         except Exception as exc:  # scratch space only: a leftover folder must not fail a finished run

@@ -52,7 +52,7 @@ def _run(df: DataFrame, ctx: RunContext, **params: object) -> dict[str, dict]:  
             "doc_id", "cluster_id", "near_dup_of", "near_dedup_score", "near_dedup_status", "_decision_reason"
         ).collect()
     finally:
-        pipeline.stages[0].cleanup(ctx)
+        pipeline.cleanup(ctx)
     return {r["doc_id"]: r.asDict() for r in rows}
 
 
@@ -186,7 +186,7 @@ def test_flagged_documents_are_neither_compared_nor_kept(spark: SparkSession, ct
     pipeline = Pipeline([LengthFilter({"max_chars": len(base)}, label="length"), NearDedup()])
     df = spark.createDataFrame(rows, "doc_id string, text string")
     out = {r["doc_id"]: r for r in pipeline.decide(pipeline.annotate(df, ctx), ctx).annotated.collect()}
-    pipeline.stages[1].cleanup(ctx)
+    pipeline.cleanup(ctx)
     assert out["a"]["_decision_reason"] == "too_long"
     assert out["a"]["near_dedup_status"] == "skipped"
     assert out["b"]["_decision_reason"] is None  # not dropped in favour of a document that is dropped

@@ -33,7 +33,7 @@ def _predict(spark: SparkSession, ctx: RunContext, docs: list[dict[str, str]], t
             str(tmp / "out")
         )
     finally:
-        pipeline.stages[0].cleanup(ctx)
+        pipeline.cleanup(ctx)
     return pq.read_table(str(tmp / "out"))
 
 
