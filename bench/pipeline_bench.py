@@ -1,6 +1,7 @@
 """Throughput of the whole pipeline next to its I/O floor: ``make bench-pipeline [N=100000]``.
 
     .venv/bin/python -m bench.pipeline_bench [--n 100000] [--files 8] [--cores 2] [--skip-stages] [--no-cli]
+        [--cli-only] [--increment N/10] [--corpus DIR]
 
 Generates ``--n`` documents with :mod:`bench.dedup_corpus` (English-like prose, median ~300 words, with
 exact and near duplicates, short and empty texts) as ``--files`` JSON-lines files, plus an increment of
@@ -19,6 +20,9 @@ And as ``dq-engine run`` subprocesses (Spark start-up, MLflow and the audit incl
 7. ``run`` again with nothing new (no-op);
 8. ``run`` after the increment lands (an increment on top of ``--n`` documents), and the same increment
    alone on another fresh lakehouse (an increment on top of none).
+
+``--cli-only`` keeps the two floors and steps 6-8 (the large run: ``--n 1000000 --increment 10000
+--cli-only``); ``--corpus DIR`` writes the corpus there once and reuses it on later runs.
 
 Each line gives wall seconds, documents/s/core, peak RSS of the driver JVM and of the Python driver (the
 whole process tree for the subprocess steps), the JVM's peak used heap (in-process steps), and the ratio
@@ -102,7 +106,7 @@ class PeakSampler:
         self._thread.join()
 
 
-def write_corpus(landing: Path, increment: Path, n: int, files: int) -> None:
+def write_corpus(landing: Path, increment: Path, n: int, files: int, n_increment: int | None = None) -> None:
     from bench.dedup_corpus import generate
 
     def dump(docs: list[dict[str, str]], folder: Path, prefix: str, parts: int) -> None:
@@ -115,7 +119,7 @@ def write_corpus(landing: Path, increment: Path, n: int, files: int) -> None:
             h.close()
 
     dump(generate(n, seed=0), landing, "base", files)
-    dump(generate(max(n // 10, 1), seed=1), increment, "inc", max(files // 4, 1))
+    dump(generate(n_increment or max(n // 10, 1), seed=1), increment, "inc", max(files // 4, 1))
 
 
 def overrides(root: Path, landing: Path, pipeline: str, cores: int) -> list[str]:
@@ -138,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-stages", action="store_true", help="no per-stage breakdown")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--no-cli", action="store_true", help="only the in-process steps (1-5)")
+    parser.add_argument(
+        "--cli-only", action="store_true", help="the floors and the `run` steps (6-8), not steps 2, 4, 5"
+    )
+    parser.add_argument("--increment", type=int, default=None, help="documents in the increment (N/10)")
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="reuse (or write once) the corpus in this folder"
+    )
     args = parser.parse_args(argv)
 
     from dq_engine.config import load_config
@@ -149,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     from dq_engine.versioning import Tables
 
     work = Path(tempfile.mkdtemp(prefix="dq-bench-pipeline-"))
-    landing, increment = work / "landing", work / "increment"
+    corpus = args.corpus or work
+    landing, increment = corpus / "landing", corpus / "increment"
+    n_inc = args.increment or max(args.n // 10, 1)
     started = time.perf_counter()
-    write_corpus(landing, increment, args.n, args.files)
+    if not (landing.is_dir() and increment.is_dir()):
+        write_corpus(landing, increment, args.n, args.files, n_inc)
     mb = sum(p.stat().st_size for p in landing.iterdir()) / 1e6
     print(f"corpus: {args.n} documents, {mb:.0f} MB in {args.files} files, written in "
           f"{time.perf_counter() - started:.0f} s under {work}", flush=True)  # fmt: skip
@@ -210,23 +224,38 @@ def main(argv: list[str] | None = None) -> int:
         )
         root_a = work / "a"
         cfg_a = config(root_a, str(foundation))
-        timed("ingest", args.n, lambda: _ok(run_job("ingest", cfg_a, spark)), floor="floor ingest")
+        if args.cli_only:  # the curate floor reads the floor's own Delta copy of the landing files
+            bronze = spark.read.format("delta").load(str(floor_bronze))
+            bronze_rows = bronze.count()
+            floor_silver = work / "floor" / "silver"
+            timed(
+                "floor curate (Delta -> Delta)",
+                bronze_rows,
+                lambda: (
+                    spark.read.format("delta")
+                    .load(str(floor_bronze))
+                    .write.format("delta")
+                    .save(str(floor_silver))
+                ),
+            )
+        else:
+            timed("ingest", args.n, lambda: _ok(run_job("ingest", cfg_a, spark)), floor="floor ingest")
 
-        tables_a = Tables(spark, cfg_a.lakehouse)
-        floor_silver = work / "floor" / "silver"
-        bronze_rows = tables_a.read("bronze_documents").count()
-        timed(
-            "floor curate (Delta -> Delta)",
-            bronze_rows,
-            lambda: tables_a.read("bronze_documents").write.format("delta").save(str(floor_silver)),
-        )
-        timed(
-            "curate (foundation)",
-            bronze_rows,
-            lambda: _ok(run_job("curate", cfg_a, spark)),
-            floor="floor curate",
-        )
-        if not args.skip_stages:
+            tables_a = Tables(spark, cfg_a.lakehouse)
+            floor_silver = work / "floor" / "silver"
+            bronze_rows = tables_a.read("bronze_documents").count()
+            timed(
+                "floor curate (Delta -> Delta)",
+                bronze_rows,
+                lambda: tables_a.read("bronze_documents").write.format("delta").save(str(floor_silver)),
+            )
+            timed(
+                "curate (foundation)",
+                bronze_rows,
+                lambda: _ok(run_job("curate", cfg_a, spark)),
+                floor="floor curate",
+            )
+        if not args.skip_stages and not args.cli_only:
             default = load_pipeline(config(root_a, "default"))
             for stage in default.stages:
                 label = stage.name or stage.stage
@@ -285,7 +314,6 @@ def main(argv: list[str] | None = None) -> int:
         run_cli("run, nothing new", root_b, 0, cli_landing)
         for f in increment.iterdir():
             shutil.copy(f, cli_landing / f.name)
-        n_inc = max(args.n // 10, 1)
         after = run_cli(f"run, +{n_inc} after {args.n}", root_b, n_inc, cli_landing)
         alone = run_cli(f"run, +{n_inc} after none", work / "c", n_inc, increment)
         after.floor, after.ratio = "the same increment after none", after.seconds / alone.seconds

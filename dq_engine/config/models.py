@@ -96,6 +96,10 @@ class IngestSettings(StrictModel):
     max_line_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     #: whole-file formats (json, text_mode: file): a larger file is quarantined as file_too_large
     max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    #: a micro-batch takes about this many bytes of landing files (a source's max_files_per_trigger
+    #: wins); null: every new file in one micro-batch. Bounds the batch ingest persists and the size
+    #: of each bronze version, which curate's chunks are made of.
+    max_bytes_per_trigger: int | None = Field(default=256 * 1024 * 1024, ge=1024)
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @field_validator("sources")
@@ -106,6 +110,14 @@ class IngestSettings(StrictModel):
         if dupes:
             raise ValueError(f"source names must be unique, repeated: {dupes}")
         return sources
+
+
+class CurateSettings(StrictModel):
+    """How curate splits a backlog of bronze versions."""
+
+    #: a chunk takes bronze versions until it holds about this many rows (a single larger version is
+    #: a chunk of its own); each chunk is committed, with its own ``ops.runs`` row, before the next
+    max_rows_per_chunk: int = Field(default=200_000, ge=1)
 
 
 class StageSpec(StrictModel):
@@ -148,6 +160,7 @@ class AppConfig(StrictModel):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     lakehouse: LakehouseSettings = Field(default_factory=LakehouseSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    curate: CurateSettings = Field(default_factory=CurateSettings)
     pipeline: str = "default"
     audit: AuditSettings = Field(default_factory=AuditSettings)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from pyspark import StorageLevel
@@ -22,7 +23,7 @@ from dq_engine.core.provenance import (
     output_holdings,
 )
 from dq_engine.core.stage import Stage
-from dq_engine.versioning.runs import watermark
+from dq_engine.versioning.runs import record_run, watermark
 from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -61,19 +62,38 @@ class CurateResult:
     skipped: str | None = None
     #: bronze range ``(after, up_to]`` of an interrupted earlier curate that this run completed first
     recovered: tuple[int | None, int] | None = None
+    #: the bronze ranges ``(after, up_to]`` curated, in order; more than one when the backlog was
+    #: split (``curate.max_rows_per_chunk``) or an interrupted range was completed first
+    chunks: list[tuple[int | None, int]] = field(default_factory=list)
+    #: counts already written to ``ops.runs`` by the rows of this run's earlier chunks
+    recorded: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"documents_in": self.documents_in, "kept": self.kept, "rejected": self.rejected}
 
     def ops_record(self) -> dict[str, Any]:
-        """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark."""
+        """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark.
+
+        When earlier chunks of the run wrote their own rows, this row counts only the last chunk, so
+        a run's rows add up to its totals.
+        """
+        message = self.skipped
+        if len(self.chunks) > 1:
+            after, up_to = self.chunks[-1]
+            message = f"chunk {len(self.chunks)} of {len(self.chunks)}: bronze versions ({after}, {up_to}]"
         return {
             "job": "curate",
             "input_versions": {"bronze_documents": self.bronze_to},
-            "output_versions": {
-                "silver_documents": self.silver_version,
-                "silver_rejections": self.rejections_version,
-                **self.side_versions,
-            },
-            "counts": {"documents_in": self.documents_in, "kept": self.kept, "rejected": self.rejected},
-            "message": self.skipped,
+            "output_versions": self.output_versions(),
+            "counts": {k: v - self.recorded.get(k, 0) for k, v in self.counts().items()},
+            "message": message,
+        }
+
+    def output_versions(self) -> dict[str, int | None]:
+        return {
+            "silver_documents": self.silver_version,
+            "silver_rejections": self.rejections_version,
+            **self.side_versions,
         }
 
     def metrics(self) -> dict[str, float]:
@@ -150,6 +170,45 @@ def curate_ranges(
     return ranges
 
 
+def bronze_rows_by_version(tables: Tables, after: int | None, up_to: int) -> dict[int, int]:
+    """Rows each bronze version in ``(after, up_to]`` appended, from the commit log (no data read).
+
+    A commit without ``numOutputRows`` (table creation, OPTIMIZE, a property change) adds no rows to
+    the change feed and counts 0.
+    """
+    newest = tables.current_version("bronze_documents")
+    if newest is None:
+        return {}
+    start = -1 if after is None else after
+    history = tables.delta("bronze_documents").history(max(newest - start, 1))
+    rows = history.where((F.col("version") > start) & (F.col("version") <= up_to)).select(
+        "version", F.col("operationMetrics").getItem("numOutputRows").alias("rows")
+    )
+    return {int(r["version"]): int(r["rows"] or 0) for r in rows.collect()}
+
+
+def split_range(
+    rows_by_version: dict[int, int], after: int | None, up_to: int, max_rows: int
+) -> list[tuple[int | None, int]]:
+    """``(after, up_to]`` cut at bronze version boundaries into chunks of at most ``max_rows`` rows.
+
+    A version is never split: one that holds more rows than ``max_rows`` is a chunk of its own
+    (ingest's ``max_bytes_per_trigger`` bounds a version). Versions missing from ``rows_by_version``
+    count 0. The last chunk always ends at ``up_to``.
+    """
+    chunks: list[tuple[int | None, int]] = []
+    start, held = after, 0
+    first = 0 if after is None else after + 1
+    for version in range(first, up_to + 1):
+        rows = rows_by_version.get(version, 0)
+        if held and held + rows > max_rows:
+            chunks.append((start, version - 1))
+            start, held = version - 1, 0
+        held += rows
+    chunks.append((start, up_to))
+    return chunks
+
+
 @dataclass(frozen=True)
 class CuratePlan:
     """What the next curate would read: bronze versions ``ranges`` (oldest first) in restore ``epoch``.
@@ -204,6 +263,11 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
     to ``silver.rejections``. Both appends are idempotent per bronze version, so rerunning a batch
     whose writes already committed is a no-op, and a batch interrupted between the silver commits and
     the watermark is completed before newer bronze versions (:func:`curate_ranges`).
+
+    A backlog larger than ``curate.max_rows_per_chunk`` bronze rows is curated in chunks of whole
+    bronze versions (:func:`split_range`). Each chunk is persisted, written and given its own
+    ``ops.runs`` row before the next is read, so memory is bounded by a chunk, not by the backlog, and
+    a run killed half way resumes from the last finished chunk.
     """
     tables = ctx.tables
     plan = plan_curate(tables)
@@ -220,15 +284,57 @@ def run_curate(ctx: RunContext, pipeline: Pipeline) -> CurateResult:
             ranges[0][1],
         )
         result.recovered = ranges[0]
-    for after, up_to in ranges:
+    chunks = _chunks(ctx, plan)
+    result.chunks = chunks
+    if len(chunks) > 1:
+        log.info("curate: %d chunks of bronze versions: %s", len(chunks), chunks)
+    for i, (after, up_to) in enumerate(chunks, start=1):
+        started = datetime.now(timezone.utc)
         _curate_range(ctx, pipeline, after, up_to, epoch, result)
-    result.silver_version = tables.current_version("silver_documents")
-    result.rejections_version = tables.current_version("silver_rejections")
+        result.silver_version = tables.current_version("silver_documents")
+        result.rejections_version = tables.current_version("silver_rejections")
+        if i < len(chunks):
+            _record_chunk(ctx, result, i, started)
     pause_point("curate.before_watermark")  # every silver table written, ops.runs not yet
     log.info(
         "curate %s: in=%d kept=%d rejected=%d", ctx.run_id, result.documents_in, result.kept, result.rejected
     )
     return result
+
+
+def _chunks(ctx: RunContext, plan: CuratePlan) -> list[tuple[int | None, int]]:
+    """The plan's ranges, the newest split into chunks of ``curate.max_rows_per_chunk`` rows.
+
+    An interrupted range is kept whole: its ``up_to`` is the idempotency key the tables that did
+    commit it hold.
+    """
+    *recovering, (after, up_to) = plan.ranges
+    max_rows = ctx.config.curate.max_rows_per_chunk
+    rows = bronze_rows_by_version(ctx.tables, after, up_to)
+    return [*recovering, *split_range(rows, after, up_to, max_rows)]
+
+
+def _record_chunk(ctx: RunContext, result: CurateResult, i: int, started: datetime) -> None:
+    """Write the ``ops.runs`` row of a finished chunk that is not the run's last.
+
+    It moves the curate watermark to the chunk's end, so a run killed in a later chunk resumes from
+    there and at most one chunk is ever half committed, the state :func:`curate_ranges` repairs.
+    """
+    after, up_to = result.chunks[i - 1]
+    done = result.counts()
+    record_run(
+        ctx.tables,
+        run_id=ctx.run_id,
+        job="curate",
+        status="succeeded",
+        started_at=started,
+        input_versions={"bronze_documents": up_to},
+        output_versions=result.output_versions(),
+        counts={k: v - result.recorded.get(k, 0) for k, v in done.items()},
+        message=f"chunk {i} of {len(result.chunks)}: bronze versions ({after}, {up_to}]",
+    )
+    result.recorded = done
+    pause_point("curate.after_chunk")
 
 
 def _curate_range(
@@ -308,4 +414,13 @@ def _curate_range(
         pipeline.cleanup(ctx)
 
 
-__all__ = ["CURATE_APP_ID", "CURATE_OUTPUTS", "CurateResult", "curate_app_id", "curate_ranges", "run_curate"]
+__all__ = [
+    "CURATE_APP_ID",
+    "CURATE_OUTPUTS",
+    "CurateResult",
+    "bronze_rows_by_version",
+    "curate_app_id",
+    "curate_ranges",
+    "run_curate",
+    "split_range",
+]

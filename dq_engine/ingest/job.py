@@ -395,7 +395,7 @@ def start_source(
         )
 
     query = (
-        reader.file_stream()
+        reader.file_stream(settings.max_bytes_per_trigger)
         .writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
         .foreachBatch(process)
         .option("checkpointLocation", checkpoint)

@@ -230,16 +230,45 @@ class SourceReader:
             f"{first_line(first_error)}"
         ) from first_error
 
-    def file_stream(self) -> DataFrame:
-        """A stream of the source's new files (``path``, ``length``); file contents are not read."""
+    def file_stream(self, max_bytes_per_trigger: int | None = None) -> DataFrame:
+        """A stream of the source's new files (``path``, ``length``); file contents are not read.
+
+        A micro-batch takes the source's ``max_files_per_trigger`` files, else as many as make about
+        ``max_bytes_per_trigger`` bytes (:meth:`files_per_trigger`), else every new file.
+        """
         # binaryFile's schema is fixed; a stream needs it given. Selecting path and length prunes the
         # content column, so the listing never opens a file.
         reader = self.spark.readStream.format("binaryFile").schema(BINARY_FILE_SCHEMA)
         if self.source.glob:
             reader = reader.option("pathGlobFilter", self.source.glob)
-        if self.source.max_files_per_trigger:
-            reader = reader.option("maxFilesPerTrigger", self.source.max_files_per_trigger)
+        files_per_trigger = self.source.max_files_per_trigger or self.files_per_trigger(max_bytes_per_trigger)
+        if files_per_trigger:
+            reader = reader.option("maxFilesPerTrigger", files_per_trigger)
         return reader.options(**self.source.options).load(self.source.path).select("path", "length")
+
+    def files_per_trigger(self, max_bytes: int | None) -> int | None:
+        """How many files a micro-batch may take so that it reads about ``max_bytes`` (None: no limit).
+
+        Spark 3.5's file source bounds a micro-batch by file count only, so the count comes from the
+        mean size of the source's files. One Spark job over the listing (``binaryFile`` with the content
+        pruned), asked only when the stream is about to start. A batch holds at least one file whatever
+        its size, and the count changes between runs only for batches not yet planned: a batch that was
+        planned keeps the files in its checkpoint offsets.
+        """
+        if not max_bytes:
+            return None
+        reader = self.spark.read.format("binaryFile").schema(BINARY_FILE_SCHEMA)
+        if self.source.glob:
+            reader = reader.option("pathGlobFilter", self.source.glob)
+        row = (
+            reader.options(**self.source.options)
+            .load(self.source.path)
+            .agg(F.count("*").alias("files"), F.avg("length").alias("mean"))
+            .head()
+        )
+        if row is None or not row["files"]:
+            return None
+        return max(1, int(max_bytes // max(float(row["mean"] or 0.0), 1.0)))
 
     @property
     def line_based(self) -> bool:
