@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
 from urllib.parse import quote
 
 from pyspark.sql import Column, DataFrame, DataFrameReader, SparkSession
@@ -42,6 +44,7 @@ from pyspark.sql.types import (
 )
 
 from dq_engine.config.models import SourceSettings
+from dq_engine.ingest.checkpoint import landing_files
 
 CORRUPT = "_corrupt_record"
 
@@ -250,13 +253,18 @@ class SourceReader:
         """How many files a micro-batch may take so that it reads about ``max_bytes`` (None: no limit).
 
         Spark 3.5's file source bounds a micro-batch by file count only, so the count comes from the
-        mean size of the source's files. One Spark job over the listing (``binaryFile`` with the content
-        pruned), asked only when the stream is about to start. A batch holds at least one file whatever
-        its size, and the count changes between runs only for batches not yet planned: a batch that was
-        planned keeps the files in its checkpoint offsets.
+        mean size of the source's files: a local listing, or for object stores one Spark job over the
+        listing (``binaryFile`` with the content pruned), asked only when the stream is about to start.
+        A batch holds at least one file whatever its size, and the count changes between runs only for
+        batches not yet planned: a batch that was planned keeps the files in its checkpoint offsets.
         """
         if not max_bytes:
             return None
+        path = self.source.path
+        if "://" not in path and not path.startswith("dbfs:"):
+            glob = self.source.glob
+            sizes = [f.stat().st_size for f in landing_files(Path(path)) if not glob or fnmatch(f.name, glob)]
+            return max(1, int(max_bytes * len(sizes) // max(sum(sizes), 1))) if sizes else None
         reader = self.spark.read.format("binaryFile").schema(BINARY_FILE_SCHEMA)
         if self.source.glob:
             reader = reader.option("pathGlobFilter", self.source.glob)
