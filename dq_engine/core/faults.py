@@ -8,7 +8,8 @@ concurrency tests hold one run at a known point while a second one starts).
 
 Points, in the order a ``run`` reaches them: ``ingest.before_bronze``,
 ``ingest.between_bronze_and_quarantine`` (inside a source's micro-batch), ``curate.after_silver_documents``,
-``curate.after_silver_rejections``, ``curate.before_watermark``, ``audit.after_results``,
+``curate.after_silver_rejections``, ``curate.after_chunk`` (the ``ops.runs`` row of a chunk that is
+not the run's last is written), ``curate.before_watermark``, ``audit.after_results``,
 ``publish.before_watermark``.
 """
 

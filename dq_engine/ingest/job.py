@@ -345,29 +345,33 @@ def start_source(
                 failure.reason,
                 failure.error_class,
             )
-        try:
-            metadata = {"run_id": ctx.run_id, "job": "ingest", "source": source.name, "batch_id": batch_id}
-            pause_point("ingest.before_bronze")  # inside the stream's micro-batch, nothing committed
-            tables.append(
-                bronze_rows(written),
-                "bronze_documents",
-                txn_app_id=app_id,
-                txn_version=batch_id,
-                user_metadata=metadata,
-            )
-            pause_point("ingest.between_bronze_and_quarantine")
-            tables.append(
-                quarantine_rows(written),
-                "bronze_quarantine",
-                txn_app_id=app_id,
-                txn_version=batch_id,
-                user_metadata=metadata,
-            )
-        finally:
-            classified.unpersist()
         read = sum(counts.values())
         ingested = counts.get(None, 0)
         quarantined = read - ingested
+        try:
+            metadata = {"run_id": ctx.run_id, "job": "ingest", "source": source.name, "batch_id": batch_id}
+            pause_point("ingest.before_bronze")  # inside the stream's micro-batch, nothing committed
+            # The counts are those of the rows each append writes, so an empty append, which would
+            # still cost a Delta commit and a version, is left out.
+            if ingested:
+                tables.append(
+                    bronze_rows(written),
+                    "bronze_documents",
+                    txn_app_id=app_id,
+                    txn_version=batch_id,
+                    user_metadata=metadata,
+                )
+            pause_point("ingest.between_bronze_and_quarantine")
+            if quarantined:
+                tables.append(
+                    quarantine_rows(written),
+                    "bronze_quarantine",
+                    txn_app_id=app_id,
+                    txn_version=batch_id,
+                    user_metadata=metadata,
+                )
+        finally:
+            classified.unpersist()
         if ingested and not _committed_here(tables, "bronze_documents", ctx.run_id, source.name, batch_id):
             result.replayed_ingested += ingested
         if quarantined and not _committed_here(

@@ -6,12 +6,13 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import StringType
 
 from dq_engine.core import columns as C
+from dq_engine.core import java_udfs
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import Stage
 
@@ -27,6 +28,13 @@ class NormalizeTextParams(BaseModel):
     collapse_spaces: bool = True
     max_blank_lines: int = 1
     strip: bool = True
+    #: ``jvm``: one Java UDF call per row (``io.dqengine.normalize.TextNormalizer``); ``sql``: the
+    #: reference below; ``auto``: ``jvm`` when its jar is on the classpath
+    engine: java_udfs.Engine = "auto"
+
+
+#: the Java class that rewrites a row in one call (``conf/jars/udfs``)
+JVM_CLASS = "io.dqengine.normalize.TextNormalizer"
 
 
 @pandas_udf(StringType())  # type: ignore[call-overload]
@@ -47,9 +55,11 @@ class NormalizeText(Stage):
     ``\\r\\n`` -> ``\\n``, runs of spaces/tabs -> one space, trailing spaces on a line, blank-line runs,
     leading/trailing whitespace.
 
-    Unicode normalization has no Spark SQL function, so it is an Arrow ``pandas_udf`` and only runs on
-    rows that contain a non-ASCII character (ASCII is already in every normal form); everything else
-    is regexp_replace in the JVM.
+    The reference (``engine: sql``): Unicode normalization has no Spark SQL function, so it is an
+    Arrow ``pandas_udf`` and only runs on rows that contain a non-ASCII character (ASCII is already in
+    every normal form); everything else is ``regexp_replace``. ``engine: jvm`` (the default when the
+    jar is on the classpath) does the same rewrite in one Java UDF call per row: the same patterns in
+    the same order, Java's ``Normalizer`` for the Unicode form.
     """
 
     name = "normalize_text"
@@ -57,8 +67,22 @@ class NormalizeText(Stage):
     requires = (C.TEXT,)
     adds = ("text_chars_removed",)
 
+    def _p(self) -> NormalizeTextParams:
+        assert isinstance(self.params, NormalizeTextParams)
+        return self.params
+
+    def jvm_normalized(self, spark: SparkSession, text: Column) -> Column:
+        """The normalization as one call of the Java UDF per row (same result as :meth:`normalized`)."""
+        p = self._p()
+        flags = (p.strip_control, p.strip_zero_width, p.collapse_spaces)
+        config = ",".join(
+            [p.form, *("1" if f else "0" for f in flags), str(p.max_blank_lines), "1" if p.strip else "0"]
+        )
+        udf = java_udfs.new_instance(spark, JVM_CLASS, config)
+        return java_udfs.call_udf(spark, "dq_normalize_text_", config, udf, StringType(), text)
+
     def normalized(self, text: Column) -> Column:
-        """The normalization as a Column expression over ``text``."""
+        """The normalization as a Column expression over ``text`` (the reference, ``engine: sql``)."""
         p = self.params
         assert isinstance(p, NormalizeTextParams)
         out = text
@@ -86,7 +110,12 @@ class NormalizeText(Stage):
 
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         before = F.length(F.col(C.TEXT))
-        out = df.withColumn("_text_before_len", before).withColumn(C.TEXT, self.normalized(F.col(C.TEXT)))
+        spark = df.sparkSession
+        if java_udfs.use_jvm(self._p().engine, spark, JVM_CLASS, self.label):
+            rewritten = self.jvm_normalized(spark, F.col(C.TEXT))
+        else:
+            rewritten = self.normalized(F.col(C.TEXT))
+        out = df.withColumn("_text_before_len", before).withColumn(C.TEXT, rewritten)
         return out.withColumn(
             "text_chars_removed", (F.col("_text_before_len") - F.length(C.TEXT)).cast("int")
         ).drop("_text_before_len")

@@ -1,4 +1,4 @@
-"""NormalizeText: Unicode form and whitespace, in Spark SQL plus one Arrow UDF."""
+"""NormalizeText: Unicode form and whitespace, by both engines (Spark SQL + one Arrow UDF, and Java)."""
 
 from __future__ import annotations
 
@@ -22,23 +22,27 @@ CASES = [
 ]
 
 
-def test_normalizes_known_inputs(spark: SparkSession, ctx: RunContext) -> None:
+@pytest.mark.parametrize("engine", ["sql", "jvm"])
+def test_normalizes_known_inputs(spark: SparkSession, ctx: RunContext, engine: str) -> None:
     df = spark.createDataFrame([(str(i), t) for i, (t, _) in enumerate(CASES)], "doc_id string, text string")
-    out = {r["doc_id"]: r for r in NormalizeText().apply(df, ctx).collect()}
+    out = {r["doc_id"]: r for r in NormalizeText({"engine": engine}).apply(df, ctx).collect()}
     for i, (raw, expected) in enumerate(CASES):
         assert out[str(i)]["text"] == expected, repr(raw)
         assert out[str(i)]["text_chars_removed"] == len(raw) - len(expected)
 
 
-def test_nfkc_folds_compatibility_characters(spark: SparkSession, ctx: RunContext) -> None:
+@pytest.mark.parametrize("engine", ["sql", "jvm"])
+def test_nfkc_folds_compatibility_characters(spark: SparkSession, ctx: RunContext, engine: str) -> None:
     df = spark.createDataFrame([("1", "\uff21\uff22\uff23 \ufb01le")], "doc_id string, text string")
-    assert NormalizeText({"form": "NFKC"}).apply(df, ctx).head()["text"] == "ABC file"
-    assert NormalizeText({"form": "NFC"}).apply(df, ctx).head()["text"] == "\uff21\uff22\uff23 \ufb01le"
+    assert NormalizeText({"form": "NFKC", "engine": engine}).apply(df, ctx).head()["text"] == "ABC file"
+    nfc = NormalizeText({"form": "NFC", "engine": engine}).apply(df, ctx).head()["text"]
+    assert nfc == "\uff21\uff22\uff23 \ufb01le"
 
 
-def test_null_text_stays_null(spark: SparkSession, ctx: RunContext) -> None:
+@pytest.mark.parametrize("engine", ["sql", "jvm"])
+def test_null_text_stays_null(spark: SparkSession, ctx: RunContext, engine: str) -> None:
     df = spark.createDataFrame([("1", None)], "doc_id string, text string")
-    assert NormalizeText().apply(df, ctx).head()["text"] is None
+    assert NormalizeText({"engine": engine}).apply(df, ctx).head()["text"] is None
 
 
 def test_unknown_param_is_rejected() -> None:
