@@ -64,6 +64,18 @@ def _planned_log_offset(checkpoint: Path, batch: int) -> int | None:
         return None
 
 
+def last_planned_batch(checkpoint: str) -> int | None:
+    """The highest micro-batch id the stream checkpoint has planned (``offsets/<id>``), -1 for none.
+
+    None when the checkpoint is not on the local file system (it is not read here). Asked before a
+    stream starts: a batch with a higher id is planned by this run, so it cannot be the replay of a
+    batch an earlier, killed run committed.
+    """
+    if "://" in checkpoint or checkpoint.startswith("dbfs:"):
+        return None
+    return max(_batch_ids(Path(checkpoint) / "offsets"), default=-1)
+
+
 def has_uncommitted_batch(checkpoint: Path) -> bool:
     """Whether the stream has work it started: a planned batch that did not commit, or listed files
     (a file-source log entry) that no planned batch covers yet. Unreadable offsets count as work."""

@@ -34,7 +34,7 @@ from pyspark.sql.streaming import StreamingQuery
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
-from dq_engine.ingest.checkpoint import nothing_new
+from dq_engine.ingest.checkpoint import last_planned_batch, nothing_new
 from dq_engine.ingest.limits import oversize_files, skipped_lines
 from dq_engine.ingest.readers import (
     LINE_FRAGMENT,
@@ -242,6 +242,8 @@ def start_source(
         return result, None
     checkpoint = _checkpoint_dir(ctx, source)
     app_id = _writer_identity(checkpoint)
+    # Batches up to this id may be replays of batches a killed run committed; later ones are new.
+    planned_before = last_planned_batch(checkpoint)
     tables = ctx.tables
     settings = ctx.config.ingest
 
@@ -372,10 +374,19 @@ def start_source(
                 )
         finally:
             classified.unpersist()
-        if ingested and not _committed_here(tables, "bronze_documents", ctx.run_id, source.name, batch_id):
+        # Only a batch planned before this run can have been committed by another attempt; asking the
+        # table's history costs a Spark job per table, so new batches are not asked.
+        may_be_replay = planned_before is None or batch_id <= planned_before
+        if (
+            may_be_replay
+            and ingested
+            and not _committed_here(tables, "bronze_documents", ctx.run_id, source.name, batch_id)
+        ):
             result.replayed_ingested += ingested
-        if quarantined and not _committed_here(
-            tables, "bronze_quarantine", ctx.run_id, source.name, batch_id
+        if (
+            may_be_replay
+            and quarantined
+            and not _committed_here(tables, "bronze_quarantine", ctx.run_id, source.name, batch_id)
         ):
             result.replayed_quarantined += quarantined
         result.batches += 1
