@@ -81,7 +81,7 @@ bench-dedup: setup ## near_dedup (jvm and sql engines) vs Spark MLlib MinHashLSH
 	$(BIN)/python -m bench.bench_dedup --n $(N) $(BENCH_DEDUP_ARGS)
 
 BENCH_FILTERS_ARGS ?=
-bench-filters: setup ## language / toxicity / quality_heuristics docs/s/core next to read+write (BENCH_FILTERS_ARGS=--docs 20000 --cores 1)
+bench-filters: setup ## normalize_text (both engines) / language / toxicity / quality_heuristics docs/s/core next to read+write (BENCH_FILTERS_ARGS=--docs 20000 --cores 1)
 	$(BIN)/python bench/filters_bench.py $(BENCH_FILTERS_ARGS)
 	$(BIN)/python bench/filters_langid_eval.py --backends fasttext,cld2
 	$(BIN)/python bench/filters_toxicity_eval.py

@@ -1,11 +1,13 @@
-"""Throughput of the language, toxicity and quality_heuristics filters, next to a plain read + write.
+"""Throughput of normalize_text and the language, toxicity and quality_heuristics filters, next to a
+plain read + write.
 
     .venv/bin/python bench/filters_bench.py [--docs 20000] [--cores 1] [--repeats 3]
 
 Generates a corpus of English-like documents (median ~300 words, log-normal lengths, lines and
 paragraphs, some repeated lines) into Parquet, then times, in one Spark session with ``local[cores]``:
-the floor (read the Parquet, write it back), each filter (read, apply, write every column) and the
-three in a chain. Each figure is the median of ``--repeats`` runs after one warm-up run (Python workers
+the floor (read the Parquet, write it back), ``normalize_text`` with each engine (the SQL + Arrow
+reference and the Java UDF), each filter (read, apply, write every column) and the three filters in a
+chain. Each figure is the median of ``--repeats`` runs after one warm-up run (Python workers
 and models loaded). docs/s/core = documents / median seconds / cores. With ``local[1]`` the JVM task
 and its Python worker overlap, so "per core" is per Spark task slot.
 """
@@ -27,6 +29,7 @@ from dq_engine.config import LakehouseSettings, load_config
 from dq_engine.core.context import RunContext
 from dq_engine.core.stage import Stage
 from dq_engine.language import LanguageFilter
+from dq_engine.normalize import NormalizeText
 from dq_engine.quality import QualityHeuristics
 from dq_engine.spark.session import build_session, stop_session
 from dq_engine.toxicity import ToxicityFilter
@@ -114,6 +117,8 @@ def main() -> None:
         lang, tox, qh = LanguageFilter(), ToxicityFilter(), QualityHeuristics()
         cases: list[tuple[str, list[Stage]]] = [
             ("floor: read + write", []),
+            ("normalize_text, engine sql (reference)", [NormalizeText({"engine": "sql"})]),
+            ("normalize_text, engine jvm", [NormalizeText({"engine": "jvm"})]),
             ("language (cld2)", [lang]),
             ("toxicity (profanity_check)", [tox]),
             ("quality_heuristics", [qh]),
