@@ -52,7 +52,12 @@ class ExactDedup(Filter):
     reasons = ("exact_duplicate",)
     reads_input_twice = True  # keepers per hash, joined back to the rows
 
-    def _prior(self, df: DataFrame, ctx: RunContext) -> DataFrame | None:
+    def _prior(self, df: DataFrame, hashes: DataFrame, ctx: RunContext) -> DataFrame | None:
+        """Curated rows (``doc_id``, ``text_hash``) whose hash is one of ``hashes`` (the batch's).
+
+        Only those can be a batch document's keeper, so the rest of silver is never shuffled or
+        aggregated: per increment, one scan of silver's two columns.
+        """
         p = self.params
         assert isinstance(p, ExactDedupParams)
         tables = ctx.tables
@@ -63,8 +68,9 @@ class ExactDedup(Filter):
         silver = tables.read("silver_documents", version)
         if C.TEXT_HASH not in silver.columns:
             return None
+        matched = silver.select(C.DOC_ID, C.TEXT_HASH).join(hashes, C.TEXT_HASH, "left_semi")
         # A rerun of a batch whose silver append already committed must not see itself as "prior".
-        return silver.select(C.DOC_ID, C.TEXT_HASH).join(df.select(C.DOC_ID), C.DOC_ID, "left_anti")
+        return matched.join(df.select(C.DOC_ID), C.DOC_ID, "left_anti")
 
     def score(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         p = self.params
@@ -78,7 +84,7 @@ class ExactDedup(Filter):
                 "_order"
             ),
         )
-        prior = self._prior(df, ctx)
+        prior = self._prior(df, hashed.select(C.TEXT_HASH).distinct(), ctx)
         if prior is not None:
             candidates = candidates.unionByName(
                 prior.select(

@@ -188,7 +188,14 @@ class NearDedup(Filter):
             primary = F.lit(0.0)
         return F.struct(F.lit(1).alias("tier"), primary.alias("k"), F.col(C.DOC_ID).alias("id"))
 
-    def _prior_index(self, ctx: RunContext, batch_ids: DataFrame) -> DataFrame | None:
+    def _prior_index(self, ctx: RunContext, buckets: DataFrame, batch_ids: DataFrame) -> DataFrame | None:
+        """The rows of ``silver.minhash_index`` (``doc_id``, ``band``, ``band_hash``) in ``buckets``.
+
+        Only these can share a bucket with the batch, so everything after this works on them alone,
+        never on the whole index: its cost per increment is one scan of the index's three columns
+        (a broadcast semi-join when the batch's buckets are small), not shuffles of every curated
+        document's bands.
+        """
         p = self._p()
         tables = ctx.tables
         if not p.against_curated:
@@ -197,8 +204,10 @@ class NearDedup(Filter):
         if version is None:
             return None
         index = tables.read("silver_minhash_index", version).where(F.col("index_key") == p.index_key())
+        bands = index.select(C.DOC_ID, "band", "band_hash")
+        matched = bands.join(buckets, ["band", "band_hash"], "left_semi")
         # A rerun of a batch whose index append already committed must not find itself as "prior".
-        return index.select(C.DOC_ID, "band", "band_hash").join(batch_ids, C.DOC_ID, "left_anti")
+        return matched.join(batch_ids, C.DOC_ID, "left_anti")
 
     def _prior_texts(self, ctx: RunContext, ids: DataFrame) -> DataFrame | None:
         version = ctx.tables.current_version("silver_documents")
@@ -251,12 +260,13 @@ class NearDedup(Filter):
         rows = sigs.where(F.col("bands").isNotNull()).select(
             C.DOC_ID, F.lit(1).alias("tier"), F.posexplode("bands").alias("band", "band_hash")
         )
-        prior = self._prior_index(ctx, docs.select(C.DOC_ID))
+        buckets_here = rows.select("band", "band_hash").distinct()
+        prior = self._prior_index(ctx, buckets_here, docs.select(C.DOC_ID))
         if prior is not None:
-            buckets_here = rows.select("band", "band_hash").distinct()
-            rows = rows.unionByName(
-                prior.join(buckets_here, ["band", "band_hash"], "left_semi").withColumn("tier", F.lit(0))
-            )
+            with _step(timings, "prior_index"):
+                prior.write.mode("overwrite").parquet(f"{run_dir}/prior_index")
+            prior = spark.read.parquet(f"{run_dir}/prior_index")
+            rows = rows.unionByName(prior.withColumn("tier", F.lit(0)))
         member = F.struct(F.col(C.DOC_ID).alias("id"), F.col("tier").alias("tier"))
         buckets = (
             rows.groupBy("band", "band_hash")
