@@ -180,11 +180,12 @@ def bronze_rows_by_version(tables: Tables, after: int | None, up_to: int) -> dic
     if newest is None:
         return {}
     start = -1 if after is None else after
-    history = tables.delta("bronze_documents").history(max(newest - start, 1))
-    rows = history.where((F.col("version") > start) & (F.col("version") <= up_to)).select(
-        "version", F.col("operationMetrics").getItem("numOutputRows").alias("rows")
-    )
-    return {int(r["version"]): int(r["rows"] or 0) for r in rows.collect()}
+    commits = tables.commit_infos("bronze_documents", max(newest - start, 1))
+    return {
+        c["version"]: int(c["operationMetrics"].get("numOutputRows") or 0)
+        for c in commits
+        if start < c["version"] <= up_to
+    }
 
 
 def split_range(

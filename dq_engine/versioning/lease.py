@@ -150,8 +150,7 @@ def _logged_events(tables: Tables, limit: int = RECENT_COMMITS) -> tuple[list[Le
     Commit order is ``seq`` order: a claim for ``seq`` that loses the race is rejected or skipped by
     Delta, never committed after a higher ``seq``.
     """
-    history = tables.delta(LEASE_TABLE).history(limit).select("version", "operation", "userMetadata")
-    rows = sorted(history.collect(), key=lambda r: int(r["version"]), reverse=True)
+    rows = tables.commit_infos(LEASE_TABLE, limit)  # newest first
     events: list[LeaseState] = []
     for row in rows:
         try:

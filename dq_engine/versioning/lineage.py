@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import functions as F
-
 from dq_engine.versioning.tables import Tables
 
 #: Commits looked at first; older ones are read only when the walk reaches past them.
@@ -51,18 +49,13 @@ class Holding:
 
 def commit_log(tables: Tables, name: str, limit: int | None = None) -> dict[int, Commit]:
     """``version -> Commit`` for the table's newest ``limit`` commits (all when None)."""
-    delta = tables.delta(name)
-    hist = delta.history(limit) if limit else delta.history()
-    rows = hist.select(
-        "version", "operation", F.col("operationParameters").getItem("version").alias("to"), "userMetadata"
-    ).collect()
     log: dict[int, Commit] = {}
-    for row in rows:
+    for row in tables.commit_infos(name, limit):
         try:
             meta = json.loads(row["userMetadata"]) if row["userMetadata"] else {}
         except ValueError:  # somebody else's free-text userMetadata
             meta = {}
-        to = row["to"] if row["operation"] == "RESTORE" else None
+        to = row["operationParameters"].get("version") if row["operation"] == "RESTORE" else None
         log[int(row["version"])] = Commit(
             int(row["version"]),
             row["operation"],

@@ -108,9 +108,9 @@ def current_marks(tables: Tables) -> Marks:
 
 def _logged_marks(tables: Tables) -> Marks | None:
     """The watermarks the newest commit of ``ops.runs`` carries, or None when it carries none."""
-    row = tables.delta("ops_runs").history(1).select("userMetadata").head()
+    newest = tables.commit_infos("ops_runs", 1)
     try:
-        marks = json.loads(row["userMetadata"] or "{}").get(MARKS_KEY) if row is not None else None
+        marks = json.loads(newest[0]["userMetadata"] or "{}").get(MARKS_KEY) if newest else None
     except (ValueError, AttributeError):  # somebody else's free-text userMetadata
         return None
     if not isinstance(marks, dict):

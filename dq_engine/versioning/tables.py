@@ -202,6 +202,80 @@ class Tables:
         else:
             writer.save(str(loc.path))
 
+    def commit_infos(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` commits of ``name`` (all when None), newest first, as plain dicts.
+
+        Keys: ``version``, ``operation``, ``operationParameters`` and ``operationMetrics`` (string
+        maps, as ``DeltaTable.history`` gives them) and ``userMetadata`` (str or None). For a table at
+        a local path they are read from its commit files (``_delta_log/<version>.json``, the
+        ``commitInfo`` action of the Delta protocol); ``history()`` runs a Spark job and its first
+        call in a JVM takes seconds, and a run that finds nothing new asks about a dozen tables. Where
+        a commit file is missing (log cleanup) or the files do not end at the snapshot's version (a
+        commit not yet written back to ``_delta_log``), and for object stores and catalog tables,
+        ``history()`` answers instead.
+        """
+        infos = self._logged_commit_infos(name, limit)
+        if infos is not None:
+            return infos
+        hist = self.delta(name).history(limit) if limit else self.delta(name).history()
+        rows = hist.select(
+            "version", "operation", "operationParameters", "operationMetrics", "userMetadata"
+        ).collect()
+        out = [
+            {
+                "version": int(r["version"]),
+                "operation": r["operation"],
+                "operationParameters": dict(r["operationParameters"] or {}),
+                "operationMetrics": dict(r["operationMetrics"] or {}),
+                "userMetadata": r["userMetadata"],
+            }
+            for r in rows
+        ]
+        return sorted(out, key=lambda c: c["version"], reverse=True)
+
+    def _logged_commit_infos(self, name: str, limit: int | None) -> list[dict[str, Any]] | None:
+        """:meth:`commit_infos` from the local commit files, or None when they cannot answer."""
+        loc = self.location(name)
+        if loc.name or loc.path is None or _is_uri(loc.path.removeprefix("file:")):
+            return None
+        log_dir = Path(loc.path.removeprefix("file:")) / "_delta_log"
+        newest = self.current_version(name)
+        if newest is None or not log_dir.is_dir():
+            return None
+        if limit is None:
+            on_disk = [int(p.name[:20]) for p in log_dir.glob("[0-9]" * 20 + ".json")]
+            oldest = min(on_disk, default=newest + 1)
+            if max(on_disk, default=-1) != newest:
+                return None
+        else:
+            oldest = max(newest - limit + 1, 0)
+        out: list[dict[str, Any]] = []
+        for version in range(newest, oldest - 1, -1):
+            try:
+                lines = (log_dir / f"{version:020d}.json").read_text(encoding="utf-8").splitlines()
+            except OSError:
+                return None
+            actions = (json.loads(line) for line in lines if '"commitInfo"' in line)
+            info = next((a["commitInfo"] for a in actions if isinstance(a, dict) and "commitInfo" in a), None)
+            if not isinstance(info, dict):
+                return None
+
+            def strings(value: Any) -> dict[str, str | None]:
+                if not isinstance(value, dict):
+                    return {}
+                return {str(k): v if isinstance(v, str | None) else json.dumps(v) for k, v in value.items()}
+
+            out.append(
+                {
+                    "version": version,
+                    "operation": info.get("operation"),
+                    "operationParameters": strings(info.get("operationParameters")),
+                    "operationMetrics": strings(info.get("operationMetrics")),
+                    "userMetadata": info.get("userMetadata"),
+                }
+            )
+        return out
+
     def history(self, name: str, limit: int | None = None) -> DataFrame:
         """Delta history with the engine's run id parsed out of the commit's userMetadata."""
         hist = self.delta(name).history(limit) if limit else self.delta(name).history()
