@@ -233,7 +233,9 @@ class SourceReader:
             f"{first_line(first_error)}"
         ) from first_error
 
-    def file_stream(self, max_bytes_per_trigger: int | None = None) -> DataFrame:
+    def file_stream(
+        self, max_bytes_per_trigger: int | None = None, seen: set[str] | None = None
+    ) -> DataFrame:
         """A stream of the source's new files (``path``, ``length``); file contents are not read.
 
         A micro-batch takes the source's ``max_files_per_trigger`` files, else as many as make about
@@ -244,16 +246,20 @@ class SourceReader:
         reader = self.spark.readStream.format("binaryFile").schema(BINARY_FILE_SCHEMA)
         if self.source.glob:
             reader = reader.option("pathGlobFilter", self.source.glob)
-        files_per_trigger = self.source.max_files_per_trigger or self.files_per_trigger(max_bytes_per_trigger)
+        files_per_trigger = self.source.max_files_per_trigger or self.files_per_trigger(
+            max_bytes_per_trigger, seen
+        )
         if files_per_trigger:
             reader = reader.option("maxFilesPerTrigger", files_per_trigger)
         return reader.options(**self.source.options).load(self.source.path).select("path", "length")
 
-    def files_per_trigger(self, max_bytes: int | None) -> int | None:
+    def files_per_trigger(self, max_bytes: int | None, seen: set[str] | None = None) -> int | None:
         """How many files a micro-batch may take so that it reads about ``max_bytes`` (None: no limit).
 
         Spark 3.5's file source bounds a micro-batch by file count only, so the count comes from the
-        mean size of the source's files: a local listing, or for object stores one Spark job over the
+        mean size of the files: for a local folder, of those not in ``seen`` (the URIs the stream's
+        checkpoint already holds, so an increment of small files is not sized by an old backlog of
+        large ones), else of every file, by one Spark job over the
         listing (``binaryFile`` with the content pruned), asked only when the stream is about to start.
         A batch holds at least one file whatever its size, and the count changes between runs only for
         batches not yet planned: a batch that was planned keeps the files in its checkpoint offsets.
@@ -263,7 +269,9 @@ class SourceReader:
         path = self.source.path
         if "://" not in path and not path.startswith("dbfs:"):
             glob = self.source.glob
-            sizes = [f.stat().st_size for f in landing_files(Path(path)) if not glob or fnmatch(f.name, glob)]
+            files = [f for f in landing_files(Path(path)) if not glob or fnmatch(f.name, glob)]
+            new = [f for f in files if f.resolve().as_uri() not in (seen or set())]
+            sizes = [f.stat().st_size for f in (new or files)]
             return max(1, int(max_bytes * len(sizes) // max(sum(sizes), 1))) if sizes else None
         reader = self.spark.read.format("binaryFile").schema(BINARY_FILE_SCHEMA)
         if self.source.glob:
