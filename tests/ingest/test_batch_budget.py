@@ -30,6 +30,11 @@ def test_files_per_trigger_follows_the_mean_file_size(spark: SparkSession, tmp_p
     assert reader.files_per_trigger(int(2.5 * size)) == 2
     assert reader.files_per_trigger(int(size / 3)) == 1  # a batch holds at least one file
     assert reader.files_per_trigger(None) is None
+    # an object-store style URI takes the Spark listing instead of the local one: same answer
+    remote = config.ingest.sources[0].model_copy(update={"path": landing.resolve().as_uri()})
+    by_spark = SourceReader.open(spark, remote)
+    assert by_spark.files_per_trigger(int(2.5 * size)) == 2
+    assert by_spark.files_per_trigger(int(size / 3)) == 1
     # sized by the files the checkpoint has not seen: three small new files beside the old ones
     for i in range(3):
         (landing / f"small-{i}.jsonl").write_text('{"id": "s", "text": "tiny"}\n', encoding="utf-8")
@@ -38,11 +43,6 @@ def test_files_per_trigger_follows_the_mean_file_size(spark: SparkSession, tmp_p
     assert by_new is not None and by_new > 3  # all three small ones in one batch
     by_all = reader.files_per_trigger(int(2.5 * size))  # the mean of every file, large ones included
     assert by_all is not None and by_all < by_new
-    # an object-store style URI takes the Spark listing instead of the local one: same answer
-    remote = config.ingest.sources[0].model_copy(update={"path": landing.resolve().as_uri()})
-    by_spark = SourceReader.open(spark, remote)
-    assert by_spark.files_per_trigger(int(2.5 * size)) == 2
-    assert by_spark.files_per_trigger(int(size / 3)) == 1
 
 
 def test_a_byte_budget_splits_the_backlog_into_bronze_versions_and_loses_nothing(
