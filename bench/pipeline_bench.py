@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from pyspark.sql import DataFrame
+
     from dq_engine.config import load_config
     from dq_engine.config.loader import load_pipeline
     from dq_engine.core.context import RunContext
@@ -224,31 +226,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         root_a = work / "a"
         cfg_a = config(root_a, str(foundation))
-        if args.cli_only:  # the curate floor reads the floor's own Delta copy of the landing files
-            bronze = spark.read.format("delta").load(str(floor_bronze))
-            bronze_rows = bronze.count()
-            floor_silver = work / "floor" / "silver"
-            timed(
-                "floor curate (Delta -> Delta)",
-                bronze_rows,
-                lambda: (
-                    spark.read.format("delta")
-                    .load(str(floor_bronze))
-                    .write.format("delta")
-                    .save(str(floor_silver))
-                ),
-            )
-        else:
+        if not args.cli_only:
             timed("ingest", args.n, lambda: _ok(run_job("ingest", cfg_a, spark)), floor="floor ingest")
+        tables_a = Tables(spark, cfg_a.lakehouse)
 
-            tables_a = Tables(spark, cfg_a.lakehouse)
-            floor_silver = work / "floor" / "silver"
-            bronze_rows = tables_a.read("bronze_documents").count()
-            timed(
-                "floor curate (Delta -> Delta)",
-                bronze_rows,
-                lambda: tables_a.read("bronze_documents").write.format("delta").save(str(floor_silver)),
-            )
+        def bronze() -> DataFrame:
+            """The engine's bronze, or with --cli-only (no in-process ingest) the floor's own copy."""
+            if args.cli_only:
+                return spark.read.format("delta").load(str(floor_bronze))
+            return tables_a.read("bronze_documents")
+
+        floor_silver = work / "floor" / "silver"
+        bronze_rows = bronze().count()
+        timed(
+            "floor curate (Delta -> Delta)",
+            bronze_rows,
+            lambda: bronze().write.format("delta").save(str(floor_silver)),
+        )
+        if not args.cli_only:
             timed(
                 "curate (foundation)",
                 bronze_rows,

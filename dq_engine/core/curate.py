@@ -72,28 +72,29 @@ class CurateResult:
         return {"documents_in": self.documents_in, "kept": self.kept, "rejected": self.rejected}
 
     def ops_record(self) -> dict[str, Any]:
-        """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark.
+        """This step's ``ops.runs`` fields; ``bronze_to`` is the next curate's watermark."""
+        return self.chunk_record(len(self.chunks))
 
-        When earlier chunks of the run wrote their own rows, this row counts only the last chunk, so
-        a run's rows add up to its totals.
+    def chunk_record(self, i: int) -> dict[str, Any]:
+        """The ``ops.runs`` fields once chunk ``i`` (1-based) is written.
+
+        The input version is the chunk's end (the watermark a later run resumes from), the counts
+        are those not yet written by earlier chunks' rows, so a run's rows add up to its totals.
         """
-        message = self.skipped
+        up_to, message = self.bronze_to, self.skipped
         if len(self.chunks) > 1:
-            after, up_to = self.chunks[-1]
-            message = f"chunk {len(self.chunks)} of {len(self.chunks)}: bronze versions ({after}, {up_to}]"
+            after, up_to = self.chunks[i - 1]
+            message = f"chunk {i} of {len(self.chunks)}: bronze versions ({after}, {up_to}]"
         return {
             "job": "curate",
-            "input_versions": {"bronze_documents": self.bronze_to},
-            "output_versions": self.output_versions(),
+            "input_versions": {"bronze_documents": up_to},
+            "output_versions": {
+                "silver_documents": self.silver_version,
+                "silver_rejections": self.rejections_version,
+                **self.side_versions,
+            },
             "counts": {k: v - self.recorded.get(k, 0) for k, v in self.counts().items()},
             "message": message,
-        }
-
-    def output_versions(self) -> dict[str, int | None]:
-        return {
-            "silver_documents": self.silver_version,
-            "silver_rejections": self.rejections_version,
-            **self.side_versions,
         }
 
     def metrics(self) -> dict[str, float]:
@@ -321,20 +322,9 @@ def _record_chunk(ctx: RunContext, result: CurateResult, i: int, started: dateti
     It moves the curate watermark to the chunk's end, so a run killed in a later chunk resumes from
     there and at most one chunk is ever half committed, the state :func:`curate_ranges` repairs.
     """
-    after, up_to = result.chunks[i - 1]
-    done = result.counts()
-    record_run(
-        ctx.tables,
-        run_id=ctx.run_id,
-        job="curate",
-        status="succeeded",
-        started_at=started,
-        input_versions={"bronze_documents": up_to},
-        output_versions=result.output_versions(),
-        counts={k: v - result.recorded.get(k, 0) for k, v in done.items()},
-        message=f"chunk {i} of {len(result.chunks)}: bronze versions ({after}, {up_to}]",
-    )
-    result.recorded = done
+    record = result.chunk_record(i)
+    record_run(ctx.tables, run_id=ctx.run_id, status="succeeded", started_at=started, **record)
+    result.recorded = result.counts()
     pause_point("curate.after_chunk")
 
 

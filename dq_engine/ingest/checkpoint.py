@@ -24,6 +24,13 @@ import json
 from pathlib import Path
 
 
+def local_folder(path: str) -> Path | None:
+    """``path`` as a local path, or None for an object store / DBFS URI (not read here)."""
+    if "://" in path or path.startswith("dbfs:"):
+        return None
+    return Path(path)
+
+
 def _batch_ids(folder: Path) -> list[int]:
     if not folder.is_dir():
         return []
@@ -71,9 +78,14 @@ def last_planned_batch(checkpoint: str) -> int | None:
     stream starts: a batch with a higher id is planned by this run, so it cannot be the replay of a
     batch an earlier, killed run committed.
     """
-    if "://" in checkpoint or checkpoint.startswith("dbfs:"):
-        return None
-    return max(_batch_ids(Path(checkpoint) / "offsets"), default=-1)
+    folder = local_folder(checkpoint)
+    return None if folder is None else max(_batch_ids(folder / "offsets"), default=-1)
+
+
+def seen_files(checkpoint: str) -> set[str] | None:
+    """The file URIs a local stream checkpoint holds (:func:`recorded_files`); None for object stores."""
+    folder = local_folder(checkpoint)
+    return None if folder is None else recorded_files(folder)
 
 
 def has_uncommitted_batch(checkpoint: Path) -> bool:
@@ -112,10 +124,10 @@ def landing_files(folder: Path) -> list[Path]:
 
 def nothing_new(landing: str, checkpoint: str) -> bool:
     """True only when the stream over local ``landing`` with ``checkpoint`` has provably nothing to do."""
-    if "://" in landing or landing.startswith("dbfs:") or "://" in checkpoint:
+    folder, ckpt = local_folder(landing), local_folder(checkpoint)
+    if folder is None or ckpt is None or not folder.is_dir() or not ckpt.is_dir():
         return False
-    folder, ckpt = Path(landing), Path(checkpoint)
-    if not folder.is_dir() or not ckpt.is_dir() or has_uncommitted_batch(ckpt):
+    if has_uncommitted_batch(ckpt):
         return False
     files = landing_files(folder)
     if not files:

@@ -34,7 +34,7 @@ from pyspark.sql.streaming import StreamingQuery
 from dq_engine.config.models import SourceSettings
 from dq_engine.core.context import RunContext
 from dq_engine.core.faults import pause_point
-from dq_engine.ingest.checkpoint import last_planned_batch, nothing_new, recorded_files
+from dq_engine.ingest.checkpoint import last_planned_batch, nothing_new, seen_files
 from dq_engine.ingest.limits import oversize_files, skipped_lines
 from dq_engine.ingest.readers import (
     LINE_FRAGMENT,
@@ -146,13 +146,6 @@ class IngestResult:
 
 def _checkpoint_dir(ctx: RunContext, source: SourceSettings) -> str:
     return f"{ctx.tables.checkpoint_root()}/ingest/{source.name}"
-
-
-def _seen_files(checkpoint: str) -> set[str] | None:
-    """The file URIs a local stream checkpoint holds (None for object stores: not read here)."""
-    if "://" in checkpoint or checkpoint.startswith("dbfs:"):
-        return None
-    return recorded_files(Path(checkpoint))
 
 
 def _writer_identity(checkpoint: str) -> str:
@@ -417,7 +410,7 @@ def start_source(
         )
 
     query = (
-        reader.file_stream(settings.max_bytes_per_trigger, _seen_files(checkpoint))
+        reader.file_stream(settings.max_bytes_per_trigger, seen_files(checkpoint))
         .writeStream.queryName(f"dq_ingest_{source.name}_{ctx.run_id[-8:]}")
         .foreachBatch(process)
         .option("checkpointLocation", checkpoint)

@@ -27,7 +27,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
-from pathlib import Path
 from urllib.parse import quote
 
 from pyspark.sql import Column, DataFrame, DataFrameReader, SparkSession
@@ -44,7 +43,7 @@ from pyspark.sql.types import (
 )
 
 from dq_engine.config.models import SourceSettings
-from dq_engine.ingest.checkpoint import landing_files
+from dq_engine.ingest.checkpoint import landing_files, local_folder
 
 CORRUPT = "_corrupt_record"
 
@@ -266,10 +265,10 @@ class SourceReader:
         """
         if not max_bytes:
             return None
-        path = self.source.path
-        if "://" not in path and not path.startswith("dbfs:"):
+        folder = local_folder(self.source.path)
+        if folder is not None:
             glob = self.source.glob
-            files = [f for f in landing_files(Path(path)) if not glob or fnmatch(f.name, glob)]
+            files = [f for f in landing_files(folder) if not glob or fnmatch(f.name, glob)]
             new = [f for f in files if f.resolve().as_uri() not in (seen or set())]
             sizes = [f.stat().st_size for f in (new or files)]
             return max(1, int(max_bytes * len(sizes) // max(sum(sizes), 1))) if sizes else None

@@ -58,6 +58,13 @@ def _is_uri(path: str) -> bool:
     return "://" in path or path.startswith("dbfs:")
 
 
+def _string_map(value: Any) -> dict[str, str | None]:
+    """A ``commitInfo`` map as ``DeltaTable.history()`` gives it: values as strings, null as None."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v if isinstance(v, str | None) else json.dumps(v) for k, v in value.items()}
+
+
 @dataclass
 class Tables:
     """Resolves logical table names and wraps the Delta operations jobs need."""
@@ -260,17 +267,12 @@ class Tables:
             if not isinstance(info, dict):
                 return None
 
-            def strings(value: Any) -> dict[str, str | None]:
-                if not isinstance(value, dict):
-                    return {}
-                return {str(k): v if isinstance(v, str | None) else json.dumps(v) for k, v in value.items()}
-
             out.append(
                 {
                     "version": version,
                     "operation": info.get("operation"),
-                    "operationParameters": strings(info.get("operationParameters")),
-                    "operationMetrics": strings(info.get("operationMetrics")),
+                    "operationParameters": _string_map(info.get("operationParameters")),
+                    "operationMetrics": _string_map(info.get("operationMetrics")),
                     "userMetadata": info.get("userMetadata"),
                 }
             )
