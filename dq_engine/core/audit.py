@@ -31,6 +31,7 @@ from dq_engine.core.provenance import (
     check_silver_consistent,
     silver_bronze_version,
 )
+from dq_engine.spark.jobs import described
 from dq_engine.versioning.lineage import holding
 from dq_engine.versioning.runs import watermarks
 from dq_engine.versioning.tables import Tables
@@ -229,7 +230,8 @@ def run_audit(ctx: RunContext, publish: bool = True) -> AuditResult:
     batch = tables.read_appended("silver_documents", silver_from, silver_to)
     frame, result.rejections_to = audit_frame(ctx, suite, batch, marks["silver_rejections"])
     history = history_for(ctx, "silver_documents", silver_to, suite, save=True)
-    outcome = run_suite(ctx.spark, frame, suite, history)
+    with described(ctx.spark, f"dq-engine audit: suite {suite.name} on silver ({silver_from}, {silver_to}]"):
+        outcome = run_suite(ctx.spark, frame, suite, history)
     result.passed, result.status, result.failures = outcome.passed, outcome.status, list(outcome.failures)
     result.skipped_constraints = list(outcome.skipped)
     _store(ctx, outcome, result, "silver_documents", silver_to)

@@ -23,6 +23,7 @@ from dq_engine.core.provenance import (
     output_holdings,
 )
 from dq_engine.core.stage import Stage
+from dq_engine.spark.jobs import described
 from dq_engine.versioning.runs import record_run, watermark
 from dq_engine.versioning.tables import Tables
 
@@ -342,11 +343,15 @@ def _curate_range(
     decision = pipeline.decide(pipeline.annotate(batch, ctx), ctx)
     decided = decision.annotated.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows = (
-            decided.groupBy(F.col(C.DECISION_STAGE).alias("stage"), F.col(C.DECISION_REASON).alias("reason"))
-            .agg(F.count("*").alias("n"))
-            .collect()
-        )
+        what = f"dq-engine curate: stages and counts, bronze ({bronze_from}, {bronze_to}]"
+        with described(ctx.spark, what):
+            rows = (
+                decided.groupBy(
+                    F.col(C.DECISION_STAGE).alias("stage"), F.col(C.DECISION_REASON).alias("reason")
+                )
+                .agg(F.count("*").alias("n"))
+                .collect()
+            )
         kept = rejected = 0
         rejected_by: dict[str, dict[str, int]] = {}
         for row in rows:

@@ -31,7 +31,7 @@ from functools import partial
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dq_engine.core import columns as C
@@ -49,6 +49,7 @@ from dq_engine.dedup.arrow_batches import (
 from dq_engine.dedup.components import connected_components, delete_path
 from dq_engine.dedup.minhash import Banding, optimal_banding
 from dq_engine.dedup.shingles import ShingleSpec
+from dq_engine.spark.jobs import described
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +126,10 @@ class NearDedupParams(BaseModel):
 
 
 @contextmanager
-def _step(timings: dict[str, float], name: str) -> Iterator[None]:
+def _step(timings: dict[str, float], name: str, spark: SparkSession, label: str) -> Iterator[None]:
     start = time.perf_counter()
-    yield
+    with described(spark, f"dq-engine {label}: {name}"):
+        yield
     timings[name] = round(time.perf_counter() - start, 3)
 
 
@@ -249,7 +251,7 @@ class NearDedup(Filter):
             ).select(C.DOC_ID, "s.status", "s.shingle_count", "s.bands")
         else:
             signatures = live.mapInArrow(partial(band_batches, spec=spec), SIGNATURE_SCHEMA)
-        with _step(timings, "signatures"):
+        with _step(timings, "signatures", spark, self.label):
             signatures.write.mode("overwrite").parquet(f"{run_dir}/signatures")
         sigs = spark.read.parquet(f"{run_dir}/signatures")
 
@@ -263,7 +265,7 @@ class NearDedup(Filter):
         buckets_here = rows.select("band", "band_hash").distinct()
         prior = self._prior_index(ctx, buckets_here, docs.select(C.DOC_ID))
         if prior is not None:
-            with _step(timings, "prior_index"):
+            with _step(timings, "prior_index", spark, self.label):
                 prior.write.mode("overwrite").parquet(f"{run_dir}/prior_index")
             prior = spark.read.parquet(f"{run_dir}/prior_index")
             rows = rows.unionByName(prior.withColumn("tier", F.lit(0)))
@@ -303,7 +305,7 @@ class NearDedup(Filter):
             .select(F.least("x.id", "y.id").alias("src"), F.greatest("x.id", "y.id").alias("dst"))
             .distinct()
         )
-        with _step(timings, "candidates"):
+        with _step(timings, "candidates", spark, self.label):
             edges.write.mode("overwrite").parquet(f"{run_dir}/candidates")
         edges = spark.read.parquet(f"{run_dir}/candidates")
 
@@ -321,7 +323,7 @@ class NearDedup(Filter):
         else:
             shingled = texts.mapInArrow(partial(shingle_batches, spec=spec.shingles), SHINGLE_SCHEMA)
         sets = shingled.select(C.DOC_ID, F.array_distinct("shingles").alias("sh"))
-        with _step(timings, "shingle_sets"):
+        with _step(timings, "shingle_sets", spark, self.label):
             sets.write.mode("overwrite").parquet(f"{run_dir}/shingle_sets")
         sets = spark.read.parquet(f"{run_dir}/shingle_sets")
         a = sets.select(F.col(C.DOC_ID).alias("src"), F.col("sh").alias("a"))
@@ -334,7 +336,7 @@ class NearDedup(Filter):
         verified = scored.where(F.col("j") >= p.threshold) if p.verify else scored
 
         # 4. connected components, 5. keeper per component
-        with _step(timings, "verify_and_components"):
+        with _step(timings, "verify_and_components", spark, self.label):
             comps = connected_components(verified.select("src", "dst"), f"{run_dir}/components")
         order = docs.select(C.DOC_ID, "_order")
         if prior is not None:
@@ -358,7 +360,7 @@ class NearDedup(Filter):
             F.coalesce(F.col("similarity"), F.lit(1.0)).alias("similarity"),
         )
         assignments = sigs.select(C.DOC_ID, "status").join(clusters, C.DOC_ID, "left")
-        with _step(timings, "keepers"):
+        with _step(timings, "keepers", spark, self.label):
             assignments.write.mode("overwrite").parquet(f"{run_dir}/assignments")
         log.info("near_dedup %s: step seconds %s", self.label, timings)
         assignments = spark.read.parquet(f"{run_dir}/assignments")

@@ -53,6 +53,7 @@ from dq_engine.ingest.records import (
     classify_records,
     quarantine_rows,
 )
+from dq_engine.spark.jobs import described
 from dq_engine.versioning.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -248,12 +249,12 @@ def start_source(
     settings = ctx.config.ingest
 
     def classify_and_count(
-        raw: DataFrame, existing: DataFrame | None
+        raw: DataFrame, existing: DataFrame | None, batch_uris: list[str]
     ) -> tuple[DataFrame, Counter[str | None], dict[str, tuple[int, int]], set[str]]:
         """The classified batch (persisted), its count per reason, per file (records, bytes), and the
         files in which the line reader returned a piece of a line over the limit."""
         fragment_files: set[str] = set()
-        classified = classify_records(raw, source, settings, ctx.run_id, existing).persist(
+        classified = classify_records(raw, source, settings, ctx.run_id, existing, batch_uris).persist(
             StorageLevel.MEMORY_AND_DISK
         )
         try:
@@ -286,6 +287,8 @@ def start_source(
         if not files:
             return
         log.debug("source %s batch %d: files %s", source.name, batch_id, files)
+        # Records name their file by URI (a%20b), the listing by path (a b).
+        uris = {path: reader.file_uri(path) for path in files}
         # Pinned to the version before this batch's own append: the persisted batch may be recomputed
         # for the second write, and a moving read would then see the batch's own ids as existing.
         bronze_version = tables.current_version("bronze_documents")
@@ -304,7 +307,10 @@ def start_source(
                 raw = unreadable if raw is None else raw.unionByName(unreadable)
             assert raw is not None
             try:
-                classified, counts, read_per_file, fragment_files = classify_and_count(raw, existing)
+                with described(batch.sparkSession, f"dq-engine ingest {source.name}: batch {batch_id}"):
+                    classified, counts, read_per_file, fragment_files = classify_and_count(
+                        raw, existing, list(uris.values())
+                    )
                 break
             except Exception as exc:
                 if not is_file_read_error(exc):
@@ -323,13 +329,11 @@ def start_source(
         # record (built on the driver from sizes alone), so read = ingested + quarantined still holds.
         skipped: dict[str, FileFailure] = {}
         if reader.line_based:
-            # Records name their file by URI (a%20b), the listing by path (a b).
-            uris = {path: reader.file_uri(path) for path in readable}
             skipped = skipped_lines(
                 {path: lengths[path] for path in readable},
-                {path: read_per_file.get(uri, (0, 0)) for path, uri in uris.items()},
+                {path: read_per_file.get(uris[path], (0, 0)) for path in readable},
                 settings.max_line_bytes,
-                fragments={path for path, uri in uris.items() if uri in fragment_files},
+                fragments={path for path in readable if uris[path] in fragment_files},
             )
         written = classified
         if skipped:

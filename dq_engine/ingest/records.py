@@ -26,6 +26,8 @@ Quarantine reasons (:data:`REASONS`), first match wins:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, MapType, StringType, StructField, StructType, TimestampType
@@ -92,6 +94,7 @@ def classify_records(
     settings: IngestSettings,
     run_id: str,
     existing_ids: DataFrame | None = None,
+    batch_uris: Sequence[str] | None = None,
 ) -> DataFrame:
     """Give every raw record a ``doc_id`` and a quarantine reason (null = goes to bronze).
 
@@ -102,6 +105,8 @@ def classify_records(
         run_id: this ingest run's id.
         existing_ids: bronze (``doc_id``, ``source``, ``source_uri``), to quarantine user ids that earlier
             batches ingested.
+        batch_uris: the URIs of the batch's files as records spell them (from the listing); None
+            takes them from ``raw``, which reads the batch once more.
 
     Returns:
         One row per raw record with the bronze columns plus ``_reason``, the quarantine payload
@@ -158,11 +163,14 @@ def classify_records(
         # belongs to exactly one micro-batch, so bronze rows from this batch's own files can only be
         # this batch, replayed after a crash that came between its two appends: not duplicates.
         # Reading only this source's rows lets Delta skip the other sources' files.
-        batch_files = raw.select("source_uri").distinct()
+        if batch_uris is None:
+            batch_files = raw.select("source_uri").distinct()
+        else:
+            batch_files = raw.sparkSession.createDataFrame([(u,) for u in batch_uris], "source_uri string")
         earlier = (
             existing_ids.where(F.col(C.SOURCE) == source.name)
             .select(C.DOC_ID, C.SOURCE_URI)
-            .join(batch_files, C.SOURCE_URI, "left_anti")
+            .join(F.broadcast(batch_files), C.SOURCE_URI, "left_anti")
         )
         df = df.join(earlier.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left")
         seen = F.coalesce(F.col("_seen"), F.lit(False))

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from dq_engine.config.models import LakehouseSettings, TableLocation
+from dq_engine.spark.jobs import described
 
 _log = logging.getLogger(__name__)
 
@@ -204,10 +205,11 @@ class Tables:
         if merge_schema:
             writer = writer.option("mergeSchema", "true")
         loc = self.location(name)
-        if loc.name:
-            writer.saveAsTable(loc.name)
-        else:
-            writer.save(str(loc.path))
+        with described(self.spark, f"dq-engine: append {name}"):
+            if loc.name:
+                writer.saveAsTable(loc.name)
+            else:
+                writer.save(str(loc.path))
 
     def commit_infos(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The newest ``limit`` commits of ``name`` (all when None), newest first, as plain dicts.

@@ -33,6 +33,22 @@ def _docs(n: int, seed: int) -> list[str]:
     return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 60))) for _ in range(n)]
 
 
+def _sparse_docs(n: int, seed: int) -> list[str]:
+    """Clean prose (single spaces, single line breaks) with zero to two pieces put anywhere, the start
+    and end included: the Java class skips a pattern when its text cannot change, and each of these
+    texts changes under at most a few patterns, so each skip decision is tested on its own."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        words = [rng.choice(["word", "Wörd", "a", "text", "한국어", "."]) for _ in range(rng.randint(1, 12))]
+        text = "".join(w + rng.choice([" ", " ", "\n"]) for w in words)[:-1]
+        for _ in range(rng.randint(0, 2)):
+            at = rng.choice([0, len(text), rng.randint(0, len(text))])
+            text = text[:at] + rng.choice(PIECES) + text[at:]
+        out.append(text)
+    return out
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -42,13 +58,15 @@ def _docs(n: int, seed: int) -> list[str]:
         {"strip_control": False, "strip_zero_width": False, "collapse_spaces": False, "strip": False},
         {"max_blank_lines": 3},
         {"max_blank_lines": -1},
+        # U+0085 kept: a text that ends in it is stripped before it ($ matches before a final NEL)
+        {"strip_control": False, "strip_zero_width": False},
     ],
-    ids=["default", "nfkc", "no-form", "form-only", "blank-3", "blank-any"],
+    ids=["default", "nfkc", "no-form", "form-only", "blank-3", "blank-any", "keep-control"],
 )
 def test_jvm_equals_the_sql_reference(
     spark: SparkSession, ctx: RunContext, params: dict[str, object]
 ) -> None:
-    docs = [*_docs(400, seed=len(params)), "", "   ", "\r\n\r\n", None]
+    docs = [*_docs(400, seed=len(params)), *_sparse_docs(400, seed=len(params)), "", "   ", "\r\n\r\n", None]
     df = spark.createDataFrame([(str(i), t) for i, t in enumerate(docs)], "doc_id string, text string")
     sql = NormalizeText({**params, "engine": "sql"}).apply(df, ctx)
     jvm = NormalizeText({**params, "engine": "jvm"}).apply(df, ctx)
@@ -56,7 +74,7 @@ def test_jvm_equals_the_sql_reference(
     got = {r["doc_id"]: (r["text"], r["text_chars_removed"]) for r in jvm.collect()}
     differ = [(docs[int(k)], want[k], got[k]) for k in want if want[k] != got[k]]
     assert not differ, differ[:3]
-    assert sum(1 for t, _ in want.values() if t) > 300  # not everything collapsed to empty
+    assert sum(1 for t, _ in want.values() if t) > 600  # not everything collapsed to empty
 
 
 def test_the_jvm_engine_refuses_without_its_class(

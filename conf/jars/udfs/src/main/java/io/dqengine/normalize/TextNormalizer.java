@@ -48,6 +48,8 @@ public final class TextNormalizer implements UDF1<String, String> {
   private final boolean collapse;
   private final Pattern blankLines;
   private final String blankLinesReplacement;
+  /** The shortest run of line breaks {@link #blankLines} matches. */
+  private final String blankLinesMinimum;
   private final boolean strip;
 
   /**
@@ -74,9 +76,11 @@ public final class TextNormalizer implements UDF1<String, String> {
         nl.append('\n');
       }
       blankLinesReplacement = nl.toString();
+      blankLinesMinimum = blankLinesReplacement + "\n";
     } else {
       blankLines = null;
       blankLinesReplacement = null;
+      blankLinesMinimum = null;
     }
     strip = "1".equals(f[5]);
   }
@@ -90,6 +94,76 @@ public final class TextNormalizer implements UDF1<String, String> {
     return false;
   }
 
+  /** Whether {@code s} holds a character {@link #CONTROL} matches. */
+  private static boolean hasControl(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= 0x1F ? c != '\t' && c != '\n' && c != '\r' : c >= 0x7F && c <= 0x9F) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code s} holds a character {@link #ZERO_WIDTH} matches. */
+  private static boolean hasZeroWidth(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if ((c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF || c == 0x00AD) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t' || c == 0x00A0 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F
+        || c == 0x205F || c == 0x3000;
+  }
+
+  /**
+   * Whether {@link #SPACES} would change {@code s}: it replaces each run of its characters by one
+   * space, which changes nothing only where every run is a single {@code ' '}.
+   */
+  private static boolean hasSpaceRun(String s) {
+    boolean previous = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean space = isSpace(c);
+      if (space && (previous || c != ' ')) {
+        return true;
+      }
+      previous = space;
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@link #OUTER_WHITESPACE} may change {@code s}. Without MULTILINE, {@code $} also matches
+   * before a final line terminator ({@code \n}, {@code \r}, U+0085, U+2028, U+2029), so a last
+   * character of that kind counts as well as a leading or trailing {@code \s}.
+   */
+  private static boolean mayHaveOuterWhitespace(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    char first = s.charAt(0);
+    char last = s.charAt(s.length() - 1);
+    return isRegexSpace(first) || isRegexSpace(last) || last == 0x0085 || last == 0x2028 || last == 0x2029;
+  }
+
+  /** {@code \s} of {@link java.util.regex} without UNICODE_CHARACTER_CLASS. */
+  private static boolean isRegexSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+  }
+
+  /**
+   * The reference's steps in its order. A step runs only when its pattern can match something it
+   * would change: most documents hold no carriage return, control or zero-width character, no run of
+   * spaces, no space next to a line break and no outer whitespace, and a {@code replaceAll} that
+   * changes nothing still copies the document. Each test below is true whenever the step would
+   * change the text, so skipping it gives the same string.
+   */
   @Override
   public String call(String text) {
     if (text == null) {
@@ -99,21 +173,27 @@ public final class TextNormalizer implements UDF1<String, String> {
     if (form != null && hasNonAscii(out)) {
       out = Normalizer.normalize(out, form);
     }
-    out = CRLF.matcher(out).replaceAll("\n");
-    if (control) {
+    if (out.indexOf('\r') >= 0) {
+      out = CRLF.matcher(out).replaceAll("\n");
+    }
+    if (control && hasControl(out)) {
       out = CONTROL.matcher(out).replaceAll("");
     }
-    if (zeroWidth) {
+    if (zeroWidth && hasZeroWidth(out)) {
       out = ZERO_WIDTH.matcher(out).replaceAll("");
     }
     if (collapse) {
-      out = SPACES.matcher(out).replaceAll(" ");
-      out = SPACES_AROUND_NEWLINE.matcher(out).replaceAll("\n");
+      if (hasSpaceRun(out)) {
+        out = SPACES.matcher(out).replaceAll(" ");
+      }
+      if (out.contains(" \n") || out.contains("\n ")) {
+        out = SPACES_AROUND_NEWLINE.matcher(out).replaceAll("\n");
+      }
     }
-    if (blankLines != null) {
+    if (blankLines != null && out.contains(blankLinesMinimum)) {
       out = blankLines.matcher(out).replaceAll(blankLinesReplacement);
     }
-    if (strip) {
+    if (strip && mayHaveOuterWhitespace(out)) {
       out = OUTER_WHITESPACE.matcher(out).replaceAll("");
     }
     return out;
