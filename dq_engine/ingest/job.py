@@ -4,10 +4,11 @@ Each source's landing folder is listed by a stream with ``trigger(availableNow=T
 yet in the source's checkpoint is processed, in as many micro-batches as ``max_files_per_trigger``
 makes, and the query stops. A rerun over the same landing folder finds nothing new and writes nothing.
 
-Inside ``foreachBatch`` the batch's files are read with the source's format, classified once
-(persisted), counted in one aggregation, and written as two idempotent Delta appends (bronze and
-quarantine) keyed by the checkpoint's identity and the batch id, so a micro-batch replayed after a crash
-is skipped by Delta rather than appended twice.
+Inside ``foreachBatch`` the batch's files are read with the source's format, keyed once (persisted),
+checked against bronze's ids by a semi-join with the batch's keys, classified, counted in one
+aggregation, and written as two idempotent Delta appends (bronze and quarantine) keyed by the
+checkpoint's identity and the batch id, so a micro-batch replayed after a crash is skipped by Delta
+rather than appended twice.
 
 A file that cannot be read at all (a truncated ``.gz``/``.zst``, a Parquet file whose text column has
 another type, random bytes named ``.parquet``) would fail the whole micro-batch. When the first read of a
@@ -50,7 +51,10 @@ from dq_engine.ingest.records import (
     QUARANTINE_SCHEMA,
     REASON,
     bronze_rows,
+    classify_keyed,
     classify_records,
+    ids_seen_before,
+    keyed_records,
     quarantine_rows,
 )
 from dq_engine.spark.jobs import described
@@ -250,14 +254,27 @@ def start_source(
 
     def classify_and_count(
         raw: DataFrame, existing: DataFrame | None, batch_uris: list[str]
-    ) -> tuple[DataFrame, Counter[str | None], dict[str, tuple[int, int]], set[str]]:
-        """The classified batch (persisted), its count per reason, per file (records, bytes), and the
-        files in which the line reader returned a piece of a line over the limit."""
+    ) -> tuple[DataFrame, list[DataFrame], Counter[str | None], dict[str, tuple[int, int]], set[str]]:
+        """The classified batch, the persisted frames it is computed from (to release after the
+        writes), its count per reason, per file (records, bytes), and the files in which the line
+        reader returned a piece of a line over the limit.
+
+        The keyed records (read, parsed, numbered: the expensive part) are persisted, and so are the
+        ids bronze already holds (normally none), materialized first so the planner knows they are
+        small and broadcasts them into the batch. The classification on top is a projection, cheap to
+        repeat for the count and each append.
+        """
         fragment_files: set[str] = set()
-        classified = classify_records(raw, source, settings, ctx.run_id, existing, batch_uris).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
+        keyed = keyed_records(raw, source, settings).persist(StorageLevel.MEMORY_AND_DISK)
+        cached = [keyed]
         try:
+            seen = None
+            if existing is not None and source.id_field:
+                seen = ids_seen_before(keyed, source, existing, batch_uris)
+                seen = seen.persist(StorageLevel.MEMORY_AND_DISK)
+                cached.append(seen)
+                seen.count()
+            classified = classify_keyed(keyed, source, settings, ctx.run_id, seen)
             # One row per (file, reason): the size of the listing, never of the documents.
             per_file = (
                 classified.groupBy(F.col("source_uri").alias("uri"), F.col(REASON).alias("reason"))
@@ -265,7 +282,8 @@ def start_source(
                 .collect()
             )
         except BaseException:
-            classified.unpersist()
+            for frame in cached:
+                frame.unpersist()
             raise
         counts: Counter[str | None] = Counter()
         read_per_file: dict[str, tuple[int, int]] = {}
@@ -277,7 +295,7 @@ def start_source(
             counts[row["reason"]] += int(row["n"])
             records, held = read_per_file.get(row["uri"], (0, 0))
             read_per_file[row["uri"]] = (records + int(row["n"]), held + int(row["bytes"] or 0))
-        return classified, counts, read_per_file, fragment_files
+        return classified, cached, counts, read_per_file, fragment_files
 
     def process(batch: DataFrame, batch_id: int) -> None:
         # The new files' paths and sizes (never their content). A streamed binaryFile batch can list a
@@ -308,7 +326,7 @@ def start_source(
             assert raw is not None
             try:
                 with described(batch.sparkSession, f"dq-engine ingest {source.name}: batch {batch_id}"):
-                    classified, counts, read_per_file, fragment_files = classify_and_count(
+                    classified, cached, counts, read_per_file, fragment_files = classify_and_count(
                         raw, existing, list(uris.values())
                     )
                 break
@@ -377,7 +395,8 @@ def start_source(
                     user_metadata=metadata,
                 )
         finally:
-            classified.unpersist()
+            for frame in cached:
+                frame.unpersist()
         # Only a batch planned before this run can have been committed by another attempt; asking the
         # table's history costs a Spark job per table, so new batches are not asked.
         may_be_replay = planned_before is None or batch_id <= planned_before

@@ -98,6 +98,9 @@ def classify_records(
 ) -> DataFrame:
     """Give every raw record a ``doc_id`` and a quarantine reason (null = goes to bronze).
 
+    :func:`keyed_records`, :func:`ids_seen_before` and :func:`classify_keyed` in one plan; the ingest
+    job runs the three itself so it can persist the first two.
+
     Args:
         raw: a batch in the shape of :mod:`dq_engine.ingest.readers`.
         source: the source's settings (text and id fields).
@@ -112,6 +115,22 @@ def classify_records(
         One row per raw record with the bronze columns plus ``_reason``, the quarantine payload
         columns (``payload`` truncated to ``quarantine_payload_chars``) and ``_payload_bytes``.
     """
+    keyed = keyed_records(raw, source, settings)
+    seen = None
+    if existing_ids is not None and source.id_field:
+        uris = batch_uris if batch_uris is not None else raw.select("source_uri").distinct()
+        seen = ids_seen_before(keyed, source, existing_ids, uris)
+    return classify_keyed(keyed, source, settings, run_id, seen)
+
+
+def keyed_records(raw: DataFrame, source: SourceSettings, settings: IngestSettings) -> DataFrame:
+    """``raw`` with ``doc_id``, the text, the user id (``record_id``), ``meta`` and ``_first_of_id``.
+
+    ``_first_of_id`` is false for the second and later records of one user id in the batch (the first
+    by file and payload hash is kept). This is the batch's one shuffle. The raw payload is replaced by
+    what a quarantine row keeps of it (``quarantine_payload_chars``, its length and byte count), so a
+    persisted batch never holds a record over that size twice.
+    """
     parsed = F.col("parsed")
     text = parsed.getItem(source.text_field)
     user_id = (
@@ -121,10 +140,14 @@ def classify_records(
     # The user's id stays in meta (lineage back to the source system); only the text moves out.
     meta = F.map_filter(parsed, lambda k, _v: k != source.text_field)
 
+    # Re-encoding replaces invalid bytes with U+FFFD, so a quarantined payload is always valid text.
+    clean_payload = F.decode(F.encode(F.col("payload"), "UTF-8"), "UTF-8")
     df = raw.select(
         "source_uri",
         "record_pos",
-        "payload",
+        F.substring(clean_payload, 1, settings.quarantine_payload_chars).alias("payload"),
+        F.length(clean_payload).alias("payload_chars"),
+        F.octet_length(F.col("payload")).cast("long").alias(PAYLOAD_BYTES),
         "payload_ok",
         "parse_error",
         text.alias(C.TEXT),
@@ -156,24 +179,53 @@ def classify_records(
         C.DOC_ID, F.substring(F.sha2(F.concat_ws("\u001f", F.lit(source.name), key), 256), 1, 32)
     )
     # Keys built from the file (position or occurrence) are unique, so only user ids can repeat.
-    df = df.withColumn("_first_of_id", ~has_id | (F.col("_rank") == 1))
-    seen = F.lit(False)
-    if existing_ids is not None and source.id_field:
-        # Only a user id can repeat an earlier batch's: file-based keys name this batch's files. A file
-        # belongs to exactly one micro-batch, so bronze rows from this batch's own files can only be
-        # this batch, replayed after a crash that came between its two appends: not duplicates.
-        # Reading only this source's rows lets Delta skip the other sources' files.
-        if batch_uris is None:
-            batch_files = raw.select("source_uri").distinct()
-        else:
-            batch_files = raw.sparkSession.createDataFrame([(u,) for u in batch_uris], "source_uri string")
-        earlier = (
-            existing_ids.where(F.col(C.SOURCE) == source.name)
-            .select(C.DOC_ID, C.SOURCE_URI)
-            .join(F.broadcast(batch_files), C.SOURCE_URI, "left_anti")
-        )
-        df = df.join(earlier.select(C.DOC_ID).distinct().withColumn("_seen", F.lit(True)), C.DOC_ID, "left")
-        seen = F.coalesce(F.col("_seen"), F.lit(False))
+    return df.withColumn("_first_of_id", ~has_id | (F.col("_rank") == 1)).drop("_rank")
+
+
+def ids_seen_before(
+    keyed: DataFrame,
+    source: SourceSettings,
+    existing_ids: DataFrame,
+    batch_uris: Sequence[str] | DataFrame,
+) -> DataFrame:
+    """The ``doc_id`` of ``keyed``'s user-id records that bronze already holds from earlier batches.
+
+    Only a user id can repeat an earlier batch's: file-based keys name this batch's files. A file
+    belongs to exactly one micro-batch, so bronze rows from this batch's own files (``batch_uris``) can
+    only be this batch, replayed after a crash that came between its two appends: not duplicates.
+
+    Bronze is looked up with the batch's keys, never the other way round: one scan of bronze's id
+    column (only this source's rows, so Delta skips other sources' files) semi-joined with the
+    batch's keys, which adaptive execution broadcasts when they are small. Bronze's ids are not
+    shuffled or aggregated, and the result (normally empty) is what meets the batch's rows.
+    """
+    if isinstance(batch_uris, DataFrame):
+        batch_files = batch_uris
+    else:
+        batch_files = keyed.sparkSession.createDataFrame([(u,) for u in batch_uris], "source_uri string")
+    earlier = (
+        existing_ids.where(F.col(C.SOURCE) == source.name)
+        .select(C.DOC_ID, C.SOURCE_URI)
+        .join(F.broadcast(batch_files), C.SOURCE_URI, "left_anti")
+    )
+    keys = keyed.where(F.col("record_id").isNotNull()).select(C.DOC_ID)
+    return earlier.select(C.DOC_ID).join(keys, C.DOC_ID, "left_semi").distinct()
+
+
+def classify_keyed(
+    keyed: DataFrame,
+    source: SourceSettings,
+    settings: IngestSettings,
+    run_id: str,
+    seen: DataFrame | None = None,
+) -> DataFrame:
+    """:func:`keyed_records` rows with their quarantine reason and output columns (see
+    :func:`classify_records`); ``seen`` holds the ids :func:`ids_seen_before` found."""
+    df = keyed
+    seen_before = F.lit(False)
+    if seen is not None:
+        df = df.join(seen.withColumn("_seen", F.lit(True)), C.DOC_ID, "left")
+        seen_before = F.coalesce(F.col("_seen"), F.lit(False))
 
     reason = (
         F.when(F.col("parse_error").isin(*SET_ASIDE_REASONS, LINE_FRAGMENT), F.col("parse_error"))
@@ -181,10 +233,8 @@ def classify_records(
         .when(F.col("parse_error").isNotNull(), F.col("parse_error"))
         .when(F.col(C.TEXT).isNull() | _is_blank(F.col(C.TEXT)), F.lit("missing_text"))
         .when(F.length(C.TEXT) > settings.max_text_chars, F.lit("oversize"))
-        .when(~F.col("_first_of_id") | seen, F.lit("duplicate_id"))
+        .when(~F.col("_first_of_id") | seen_before, F.lit("duplicate_id"))
     )
-    # Re-encoding replaces invalid bytes with U+FFFD, so a quarantined payload is always valid text.
-    clean_payload = F.decode(F.encode(F.col("payload"), "UTF-8"), "UTF-8")
     return df.select(
         F.col(C.DOC_ID),
         F.col(C.TEXT),
@@ -195,10 +245,10 @@ def classify_records(
         F.col(C.META),
         reason.alias(REASON),
         "record_id",
-        F.substring(clean_payload, 1, settings.quarantine_payload_chars).alias("payload"),
-        F.length(clean_payload).alias("payload_chars"),
+        "payload",
+        "payload_chars",
         "payload_sha256",
-        F.octet_length(F.col("payload")).cast("long").alias(PAYLOAD_BYTES),
+        PAYLOAD_BYTES,
     )
 
 
